@@ -1,0 +1,68 @@
+"""One exception hierarchy for everything depslim reports to a user.
+
+Each error carries a message meant for a human and the exit code the CLI uses:
+0 ok, 1 a check failed / no solution, 2 bad input or usage, 3 network or index failure.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildRequiredError",
+    "DepslimError",
+    "HashMismatchError",
+    "IndexAccessError",
+    "InputError",
+    "NoSolutionError",
+    "NotFoundError",
+]
+
+
+class DepslimError(Exception):
+    """Base of every error depslim raises on purpose."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(DepslimError):
+    """The user's input (a file, a flag, a config key) is wrong; the message says where."""
+
+    exit_code = 2
+
+
+class IndexAccessError(DepslimError):
+    """A package index or the network failed: the message names the URL and the cause."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class HashMismatchError(IndexAccessError):
+    """Bytes read from an index do not match the hash the index (or the lock) gave."""
+
+
+class NotFoundError(DepslimError):
+    """A project or file does not exist on any index allowed for it."""
+
+    exit_code = 1
+
+
+class BuildRequiredError(DepslimError):
+    """Reading a package's metadata would run its build backend, which is not allowed."""
+
+    exit_code = 2
+
+
+class NoSolutionError(DepslimError):
+    """The requirements cannot all be satisfied; the message explains the conflict."""
+
+    exit_code = 1

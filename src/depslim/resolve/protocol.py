@@ -1,0 +1,48 @@
+"""What the resolver needs from the outside world, declared by the resolver itself.
+
+The index client (``depslim.index``) implements :class:`PackageFinder`; tests can
+hand the resolver any other object with these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from packaging.utils import NormalizedName
+
+from depslim.models import CoreMetadata, Link
+
+__all__ = ["PackageFinder"]
+
+
+class PackageFinder(Protocol):
+    """Where candidates and their metadata come from (index routing already applied)."""
+
+    def links(self, name: NormalizedName) -> Sequence[Link]:
+        """Every file that the indexes allowed for ``name`` offer; empty if none has it.
+
+        Raises :class:`depslim.errors.IndexAccessError` when an index fails to answer
+        (never an empty list for a page that failed to load).
+        """
+        ...
+
+    def metadata(self, link: Link) -> CoreMetadata:
+        """Core metadata of one file: PEP 658 file, else range requests, else download.
+
+        Raises :class:`depslim.errors.BuildRequiredError` for an sdist whose metadata is
+        not static when builds are not allowed.
+        """
+        ...
+
+    def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        """Start fetching these projects' pages in the background; return at once."""
+        ...
+
+    def prefetch_metadata(self, links: Iterable[Link]) -> None:
+        """Start fetching these files' metadata in the background; return at once."""
+        ...
+
+    def file_sha256(self, link: Link) -> str:
+        """The file's sha256: the index's if it gave one, else download and hash it."""
+        ...
