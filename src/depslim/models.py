@@ -19,12 +19,19 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from depslim.target import Target
+
 __all__ = [
     "DistKind",
     "IndexSource",
+    "CoreMetadata",
     "InputRequirement",
+    "Inputs",
     "Link",
     "Location",
+    "Lock",
+    "Pin",
+    "PinnedFile",
     "ProjectPage",
 ]
 
@@ -121,12 +128,15 @@ class InputRequirement:
 
     ``constraint`` is true for lines of ``-c`` files: they narrow versions but do not
     add a project. ``url`` carries a direct reference (``name @ https://…``).
+    ``path`` is the absolute local path when the requirement points at a file or folder
+    on disk (a wheel, a project folder, an editable), else ``None``.
     """
 
     requirement: Requirement
     origin: Location
     constraint: bool = False
     editable: bool = False
+    path: str | None = None
 
     @property
     def name(self) -> NormalizedName:
@@ -135,7 +145,12 @@ class InputRequirement:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inputs:
-    """What the user's input files declare, all files merged."""
+    """What the user's input files declare, all files merged.
+
+    ``only_binary`` and ``no_binary`` hold normalized project names or ``":all:"``, as
+    pip's options of those names leave them (a project named in one wins over ``":all:"``
+    in the other); ``trusted_hosts`` is recorded as written.
+    """
 
     requirements: tuple[InputRequirement, ...] = ()
     index_url: str | None = None
@@ -143,6 +158,11 @@ class Inputs:
     find_links: tuple[str, ...] = ()
     pre: bool = False
     files: tuple[Path, ...] = ()
+    no_index: bool = False
+    trusted_hosts: tuple[str, ...] = ()
+    only_binary: tuple[str, ...] = ()
+    no_binary: tuple[str, ...] = ()
+    prefer_binary: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,3 +211,26 @@ class Pin:
     @property
     def hashes(self) -> tuple[str, ...]:
         return tuple(sorted({f.sha256 for f in self.files}))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A complete lock for one target: what gets written to requirements.txt or JSON.
+
+    ``inputs_hash`` fingerprints the inputs, target and options the lock was made
+    from, so a later check can tell without network whether it is stale. ``notes``
+    are extra header lines (e.g. the GPU→CPU swaps applied).
+    """
+
+    target: Target
+    pins: tuple[Pin, ...]
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    command: str = ""
+    inputs_hash: str | None = None
+    notes: tuple[str, ...] = ()
+
+    def pin(self, name: str) -> Pin | None:
+        wanted = canonicalize_name(name)
+        return next((p for p in self.pins if p.name == wanted), None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 
 from packaging import tags as _tags
 
@@ -142,10 +142,6 @@ class Target:
         out.append(f"linux_{self.arch}")
         return out
 
-    @cached_property
-    def _tag_priority(self) -> dict[_tags.Tag, int]:
-        return {tag: i for i, tag in enumerate(self.tags())}
-
     def tags(self) -> list[_tags.Tag]:
         """Every wheel tag the target accepts, best first (as pip would rank them)."""
         platforms = self.platform_tags()
@@ -158,11 +154,16 @@ class Target:
 
     def tag_rank(self, tag: _tags.Tag) -> int | None:
         """Position of ``tag`` in :meth:`tags` (lower is better), or ``None`` if unsupported."""
-        return self._tag_priority.get(tag)
+        return _tag_priority(self).get(tag)
 
     def supports(self, tags: frozenset[_tags.Tag]) -> bool:
         """True when a wheel carrying ``tags`` installs on the target."""
-        return any(t in self._tag_priority for t in tags)
+        return any(t in _tag_priority(self) for t in tags)
+
+
+@lru_cache(maxsize=16)
+def _tag_priority(target: Target) -> dict[_tags.Tag, int]:
+    return {tag: i for i, tag in enumerate(target.tags())}
 
 
 def _parse_python(python: str | None) -> tuple[tuple[int, int], str]:

@@ -43,6 +43,18 @@ class PackageFinder(Protocol):
         """Start fetching these files' metadata in the background; return at once."""
         ...
 
+    def searched(self, name: NormalizedName) -> Sequence[str]:
+        """The indexes asked for ``name`` and what they answered (for error messages)."""
+        ...
+
+    def link_for_url(self, name: NormalizedName, url: str) -> Link:
+        """A link for a direct reference (``name @ url``); hash from the URL fragment if any.
+
+        Raises :class:`depslim.errors.InputError` when the URL does not name a wheel or
+        sdist of ``name``.
+        """
+        ...
+
     def file_sha256(self, link: Link) -> str:
         """The file's sha256: the index's if it gave one, else download and hash it."""
         ...

@@ -1,0 +1,448 @@
+"""The functions build scripts import: each composes the pipeline's stages.
+
+This is the edge of the house that touches files and the environment: it reads
+inputs and ``[tool.depslim]``, builds the index client, runs the resolver and
+writes results atomically. The stages it calls are pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from depslim.config import Settings, parse_settings
+from depslim.errors import DepslimError, InputError
+from depslim.index.cache import Cache
+from depslim.index.client import ClientSettings, IndexClient
+from depslim.index.routing import Routing
+from depslim.inputs import parse_pyproject, parse_requirements, project_name, read_tool_table
+from depslim.lockfile import lock_to_json, read_requirements_lock, render_requirements_txt
+from depslim.models import InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
+from depslim.resolve.resolver import Resolution, resolve
+from depslim.target import Target
+
+__all__ = ["PYPI", "LockResult", "find_project_config", "load_settings", "lock", "write_atomic"]
+
+PYPI = "https://pypi.org/simple"
+Progress = Callable[[str], None]
+
+
+def _version() -> str:
+    try:
+        return _dist_version("depslim")
+    except PackageNotFoundError:  # running from a source tree
+        return "0+unknown"
+
+
+# ---- files --------------------------------------------------------------------------
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The text goes to a temporary file in the same folder, is flushed to disk, then renamed
+    over the target. On any failure the previous file is left byte-for-byte as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def find_project_config(start: str | Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` (a file or a folder)."""
+    here = Path(start).resolve()
+    if here.is_file() and here.name == "pyproject.toml":
+        return here
+    folder = here if here.is_dir() else here.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            return path
+        if (candidate / ".git").exists():
+            break
+    return None
+
+
+def load_settings(config: str | Path | None) -> Settings:
+    """``[tool.depslim]`` of the given pyproject.toml (empty settings when ``None``)."""
+    if config is None:
+        return Settings()
+    path = Path(config)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_settings(read_tool_table(text, path), source=str(path), text=text)
+
+
+# ---- lock -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockResult:
+    """The outcome of :func:`lock`: the lock itself, warnings, and how to write it."""
+
+    lock: Lock
+    warnings: tuple[str, ...] = ()
+    resolution: Resolution | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def pins(self) -> tuple[Pin, ...]:
+        return self.lock.pins
+
+    def text(self) -> str:
+        """The lock as requirements.txt text."""
+        return render_requirements_txt(self.lock, version=_version())
+
+    def to_json(self) -> dict[str, Any]:
+        """The lock as plain data (what ``--json`` prints)."""
+        data = lock_to_json(self.lock)
+        data["warnings"] = list(self.warnings)
+        return data
+
+    def write(self, path: str | Path) -> None:
+        """Write requirements.txt atomically (``.json`` suffix: the JSON document)."""
+        if str(path).endswith(".json"):
+            write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+        else:
+            write_atomic(path, self.text())
+
+
+def _default_cache_dir() -> Path:
+    env = os.environ.get("DEPSLIM_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("depslim"))
+
+
+def _read_inputs(
+    paths: Sequence[Path], *, extras: Sequence[str], groups: Sequence[str], all_extras: bool
+) -> Inputs:
+    merged: list[InputRequirement] = []
+    index_url: str | None = None
+    extra: list[str] = []
+    find_links: list[str] = []
+    pre = False
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: no such file (give a requirements file or pyproject.toml)")
+        if path.name.endswith(".toml"):
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+            inputs = parse_pyproject(
+                text, path=path, extras=extras, groups=groups, all_extras=all_extras
+            )
+        else:
+            if extras or groups or all_extras:
+                raise InputError(
+                    f"{path}: --extra and --group apply to pyproject.toml inputs only"
+                )
+            inputs = parse_requirements(path)
+        merged.extend(_expand_local_projects(inputs.requirements))
+        index_url = index_url or inputs.index_url
+        extra += [u for u in inputs.extra_index_urls if u not in extra]
+        find_links += [u for u in inputs.find_links if u not in find_links]
+        pre = pre or inputs.pre
+    return Inputs(
+        requirements=tuple(merged),
+        index_url=index_url,
+        extra_index_urls=tuple(extra),
+        find_links=tuple(find_links),
+        pre=pre,
+        files=tuple(paths),
+    )
+
+
+def _expand_local_projects(items: Iterable[InputRequirement]) -> list[InputRequirement]:
+    """Replace a local project folder (``-e .``) by its own static dependencies.
+
+    The folder itself is not pinned: it is the application being locked. Its
+    ``pyproject.toml`` must declare dependencies statically; anything else would need a build.
+    """
+    out: list[InputRequirement] = []
+    for item in items:
+        folder = Path(item.path) if item.path else None
+        if folder is None or not folder.is_dir():
+            out.append(item)
+            continue
+        pyproject = folder / "pyproject.toml"
+        if not pyproject.is_file():
+            raise InputError(
+                f"{item.origin}: {folder} has no pyproject.toml; depslim reads a local "
+                "project's dependencies from its [project] table (setup.py would need a build)"
+            )
+        extras = sorted(item.requirement.extras)
+        inner = parse_pyproject(pyproject.read_text(encoding="utf-8"), path=pyproject,
+                                extras=extras)
+        out.extend(_expand_local_projects(inner.requirements))
+    return out
+
+
+def _inputs_hash(
+    inputs: Inputs, target: Target, options: dict[str, Any]
+) -> str:
+    """Fingerprint of what decides the lock's content (not comments or file layout)."""
+    doc = {
+        "requirements": sorted(
+            f"{'c' if r.constraint else 'r'} {r.requirement}" for r in inputs.requirements
+        ),
+        "target": [target.platform, target.python_full, target.libc_version, target.os_version],
+        "options": options,
+    }
+    raw = json.dumps(doc, sort_keys=True, default=str).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _command(
+    paths: Sequence[Path], output: Path | None, target: Target, flags: Sequence[str]
+) -> str:
+    parts = ["depslim", "lock", *(_display_path(p) for p in paths)]
+    if output is not None:
+        parts += ["-o", _display_path(output)]
+    parts += ["--python-version", target.python_full, "--python-platform", target.platform]
+    parts += list(flags)
+    return shlex.join(parts)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def lock(
+    inputs: Sequence[str | Path],
+    *,
+    target: Target | None = None,
+    output: str | Path | None = None,
+    index_url: str | None = None,
+    extra_index_urls: Sequence[str] = (),
+    find_links: Sequence[str] = (),
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    all_extras: bool = False,
+    pre: bool | None = None,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
+    allow_build: bool | None = None,
+    cache_dir: str | Path | None = None,
+    no_cache: bool | None = None,
+    offline: bool | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+    concurrency: int | None = None,
+    config: str | Path | None | bool = True,
+    progress: Progress | None = None,
+    client_settings: ClientSettings | None = None,
+) -> LockResult:
+    """Resolve ``inputs`` (requirements files and/or pyproject.toml) into a hash-pinned lock.
+
+    ``target`` defaults to ``[tool.depslim]``'s python-version/python-platform, else
+    linux/amd64 with the running Python. ``output`` names the lockfile the result will be
+    written to: if it exists, its pins are preferred so a re-lock changes nothing unless
+    ``upgrade`` (everything) or ``upgrade_packages`` asks. ``config`` is the
+    pyproject.toml holding ``[tool.depslim]`` (``True``: the nearest one above the first
+    input; ``False``/``None``: none). Explicit arguments override the config file.
+
+    Raises :class:`~depslim.errors.InputError` (bad input),
+    :class:`~depslim.errors.NoSolutionError` (conflict) or
+    :class:`~depslim.errors.IndexAccessError` (network/index failure).
+    """
+    paths = [Path(p) for p in inputs]
+    if not paths:
+        raise InputError("no input given: name a requirements file or a pyproject.toml")
+    config_path: Path | None
+    if config is True:
+        config_path = find_project_config(paths[0])
+    elif config is False or config is None:
+        config_path = None
+    else:
+        config_path = Path(config)
+    settings = load_settings(config_path)
+
+    extras = tuple(extras) or settings.extra or ()
+    groups = tuple(groups) or settings.group or ()
+    all_extras = all_extras or bool(settings.all_extras)
+    if target is None:
+        target = Target.parse(settings.python_platform, python=settings.python_version)
+    declared = _read_inputs(paths, extras=extras, groups=groups, all_extras=all_extras)
+
+    chosen_index = index_url or declared.index_url or settings.index_url or PYPI
+    extra_urls = _unique([*extra_index_urls, *declared.extra_index_urls,
+                          *(settings.extra_index_url or ())])
+    extra_urls = [u for u in extra_urls if u.rstrip("/") != chosen_index.rstrip("/")]
+    links_dirs = _unique([*find_links, *declared.find_links, *(settings.find_links or ())])
+    allow_pre = bool(pre if pre is not None else (declared.pre or settings.pre))
+    allow_build = bool(allow_build if allow_build is not None else settings.allow_build)
+    offline = bool(offline if offline is not None else settings.offline)
+    no_cache = bool(no_cache if no_cache is not None else settings.no_cache)
+
+    base_settings = client_settings or ClientSettings()
+    overrides: dict[str, Any] = {"allow_build": allow_build, "offline": offline}
+    if (t := timeout or settings.timeout) is not None:
+        overrides["timeout"] = t
+    if (r := retries if retries is not None else settings.retries) is not None:
+        overrides["retries"] = r
+    if (c := concurrency or settings.concurrency) is not None:
+        overrides["concurrency"] = c
+    client_conf = replace(base_settings, **overrides)
+
+    cache: Cache | None = None
+    if not no_cache:
+        root = Path(cache_dir) if cache_dir else (
+            Path(os.environ["DEPSLIM_CACHE_DIR"]) if os.environ.get("DEPSLIM_CACHE_DIR")
+            else Path(settings.cache_dir) if settings.cache_dir else _default_cache_dir()
+        )
+        cache = Cache(root)
+    elif offline:
+        raise InputError("--offline needs the cache: drop --no-cache")
+
+    output_path = Path(output) if output is not None else None
+    preferred = _preferences(output_path, upgrade=upgrade, upgrade_packages=upgrade_packages)
+    routing = Routing.simple(chosen_index, extra_urls, links_dirs)
+
+    flags: list[str] = []
+    if chosen_index != PYPI:
+        flags += ["--index-url", chosen_index]
+    for url in extra_urls:
+        flags += ["--extra-index-url", url]
+    for url in links_dirs:
+        flags += ["--find-links", url]
+    flags += [f"--extra={e}" for e in extras] + [f"--group={g}" for g in groups]
+    if all_extras:
+        flags.append("--all-extras")
+    if allow_pre:
+        flags.append("--pre")
+    options = {
+        "index_url": chosen_index,
+        "extra_index_urls": extra_urls,
+        "find_links": links_dirs,
+        "pre": allow_pre,
+        "extras": sorted(extras),
+        "groups": sorted(groups),
+        "all_extras": all_extras,
+    }
+
+    def on_event(kind: str, url: str) -> None:
+        if progress is not None:
+            progress(f"{kind} {url}")
+
+    with IndexClient(client_conf, routing=routing, cache=cache, on_event=on_event) as client:
+        resolution = resolve(
+            declared.requirements,
+            client,
+            target,
+            preferred=preferred,
+            allow_prereleases=allow_pre,
+            progress=progress,
+            root_label=_root_label,
+        )
+        pins = _pins(resolution, client)
+
+    result_lock = Lock(
+        target=target,
+        pins=pins,
+        index_url=chosen_index,
+        extra_index_urls=tuple(extra_urls),
+        find_links=tuple(links_dirs),
+        command=_command(paths, output_path, target, flags),
+        inputs_hash=_inputs_hash(declared, target, options),
+    )
+    return LockResult(lock=result_lock, warnings=(), resolution=resolution)
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _preferences(
+    output: Path | None, *, upgrade: bool, upgrade_packages: Sequence[str]
+) -> dict[NormalizedName, Version]:
+    if output is None or upgrade or not output.is_file():
+        return {}
+    try:
+        text = output.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    skip = {canonicalize_name(Requirement(n).name) if _valid_req(n) else canonicalize_name(n)
+            for n in upgrade_packages}
+    return {n: v for n, v in read_requirements_lock(text).versions().items() if n not in skip}
+
+
+def _valid_req(text: str) -> bool:
+    try:
+        Requirement(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _pins(resolution: Resolution, client: IndexClient) -> tuple[Pin, ...]:
+    pins = []
+    for name, cand in resolution.candidates.items():
+        files = tuple(
+            PinnedFile(
+                filename=link.filename,
+                url=link.url,
+                sha256=client.file_sha256(link),
+                size=link.size,
+            )
+            for link in cand.links
+        )
+        pins.append(
+            Pin(
+                name=name,
+                version=cand.version,
+                index=cand.index,
+                files=files,
+                via=resolution.via.get(name, ()),
+                url=cand.url,
+                dependencies=resolution.dependencies.get(name, ()),
+            )
+        )
+    return tuple(pins)
+
+
+def _root_label(location: Location) -> str:
+    """How pip-compile names a top-level input in ``# via`` lines."""
+    path = Path(location.path)
+    shown = _display_path(path)
+    if path.name == "pyproject.toml":
+        try:
+            name = project_name(path.read_text(encoding="utf-8"), path=path)
+        except (OSError, UnicodeDecodeError, DepslimError):
+            name = None
+        return f"{name} ({shown})" if name else shown
+    return f"-r {shown}"

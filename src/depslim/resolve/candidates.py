@@ -1,0 +1,120 @@
+"""Which of an index's files a target can use, grouped into candidate versions.
+
+Pure: links in, candidates out. One check per function (tags, Requires-Python,
+yanked), as unearth has it, so each rule is tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from depslim.models import Link
+from depslim.target import Target
+
+__all__ = [
+    "Candidate",
+    "group_candidates",
+    "link_fits_python",
+    "link_fits_target",
+    "pick_metadata_link",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """One version of one project, with the files of it the target can install.
+
+    ``extras`` is non-empty for the extra-carrying twin of a candidate that resolvelib
+    tracks under its own identifier (``name[extra]``). ``url`` marks a direct reference.
+    """
+
+    name: NormalizedName
+    version: Version
+    links: tuple[Link, ...]
+    extras: frozenset[NormalizedName] = frozenset()
+    url: str | None = None
+
+    @property
+    def index(self) -> str:
+        return self.links[0].index if self.links else ""
+
+    @property
+    def yanked(self) -> bool:
+        return bool(self.links) and all(link.is_yanked for link in self.links)
+
+    def with_extras(self, extras: frozenset[NormalizedName]) -> Candidate:
+        return Candidate(
+            name=self.name, version=self.version, links=self.links, extras=extras, url=self.url
+        )
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras} {self.version}"
+
+
+def link_fits_target(link: Link, target: Target) -> bool:
+    """True for an sdist, or a wheel whose tags the target's installer accepts."""
+    return not link.is_wheel or target.supports(link.tags)
+
+
+def link_fits_python(link: Link, target: Target) -> bool:
+    """True unless the index says the file's Requires-Python excludes the target."""
+    spec = link.requires_python
+    return spec is None or spec.contains(target.python_full, prereleases=True)
+
+
+def group_candidates(
+    name: NormalizedName,
+    links: Iterable[Link],
+    target: Target,
+    *,
+    allow_yanked: frozenset[Version] = frozenset(),
+) -> list[Candidate]:
+    """Usable links grouped by version, newest version first.
+
+    A version is a candidate when at least one of its files fits the target. Yanked
+    files are kept only for versions in ``allow_yanked`` (pinned with ``==``), as
+    PEP 592 asks.
+    """
+    by_version: dict[Version, list[Link]] = defaultdict(list)
+    for link in links:
+        if link.name != name:
+            continue
+        if link.is_yanked and link.version not in allow_yanked:
+            continue
+        if not link_fits_target(link, target) or not link_fits_python(link, target):
+            continue
+        by_version[link.version].append(link)
+    out = []
+    for version in sorted(by_version, reverse=True):
+        files = sorted(by_version[version], key=lambda lk: _link_order(lk, target))
+        out.append(Candidate(name=name, version=version, links=tuple(files)))
+    return out
+
+
+def _link_order(link: Link, target: Target) -> tuple[int, int, str]:
+    if link.is_wheel:
+        ranks = [r for t in link.tags if (r := target.tag_rank(t)) is not None]
+        return (0, min(ranks) if ranks else 1 << 30, link.filename)
+    return (1, 0, link.filename)
+
+
+def pick_metadata_link(candidate: Candidate) -> Link:
+    """The file whose metadata stands for the candidate: the best wheel, else the sdist."""
+    return candidate.links[0]
+
+
+def filter_prereleases(
+    candidates: Sequence[Candidate], specifiers: Sequence[SpecifierSet], *, allow: bool
+) -> list[Candidate]:
+    """Drop pre-releases unless allowed, named by a specifier, or nothing else fits."""
+    if allow or any(s.prereleases for s in specifiers):
+        return list(candidates)
+    finals = [c for c in candidates if not c.version.is_prerelease]
+    return finals or list(candidates)

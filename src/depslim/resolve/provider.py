@@ -1,0 +1,256 @@
+"""The resolvelib provider: all package knowledge the resolver needs, for one target.
+
+The provider asks a :class:`~depslim.resolve.protocol.PackageFinder` for links and
+metadata, and tells it what to prefetch: when a candidate's dependencies are known,
+their project pages are requested in the background while resolvelib goes on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from depslim.models import CoreMetadata
+from depslim.resolve.candidates import (
+    Candidate,
+    filter_prereleases,
+    group_candidates,
+    pick_metadata_link,
+)
+from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.requirements import PYTHON, Req, split_identifier
+from depslim.target import Target
+
+if TYPE_CHECKING:
+    from resolvelib.structs import RequirementInformation
+
+    Info = RequirementInformation[Req, Candidate]
+
+__all__ = ["Provider"]
+
+#: A hook applied to every requirement the resolver meets (the GPU→CPU swaps use it).
+RequirementHook = Callable[[Requirement], Requirement]
+#: Sort key among one project's candidates (smaller first), after the preferred pin.
+CandidateKey = Callable[[Candidate], Any]
+
+
+def _newest_first(candidate: Candidate) -> Any:
+    return _Desc(candidate.version)
+
+
+class _Desc:
+    __slots__ = ("v",)
+
+    def __init__(self, v: Version) -> None:
+        self.v = v
+
+    def __lt__(self, other: _Desc) -> bool:
+        return self.v > other.v
+
+
+class Provider(AbstractProvider[Req, Candidate, str]):
+    """Find candidates for a target and read their dependencies."""
+
+    def __init__(
+        self,
+        finder: PackageFinder,
+        target: Target,
+        *,
+        constraints: Mapping[NormalizedName, Sequence[Req]] | None = None,
+        preferred: Mapping[NormalizedName, Version] | None = None,
+        allow_prereleases: bool = False,
+        requirement_hook: RequirementHook | None = None,
+        candidate_key: CandidateKey | None = None,
+    ) -> None:
+        self.finder = finder
+        self.target = target
+        self.environment = target.marker_environment()
+        self.constraints = dict(constraints or {})
+        self.preferred = dict(preferred or {})
+        self.allow_prereleases = allow_prereleases
+        self.requirement_hook = requirement_hook
+        self.candidate_key = candidate_key or _newest_first
+        self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
+        self._candidates: dict[NormalizedName, list[Candidate]] = {}
+        #: who first asked for a project, for "through which chain" explanations
+        self.required_by: dict[NormalizedName, str] = {}
+        self.depth: dict[str, int] = {}
+
+    # ---- resolvelib interface ------------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        item = requirement_or_candidate
+        if isinstance(item, Req):
+            return item.identifier
+        extras = f"[{','.join(sorted(item.extras))}]" if item.extras else ""
+        return f"{item.name}{extras}"
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Info]],
+        backtrack_causes: Sequence[Info],
+    ) -> Any:
+        infos = list(information[identifier])
+        reqs = [info.requirement for info in infos]
+        direct = any(r.url for r in reqs)
+        pinned = any(
+            spec.operator in ("==", "===") and "*" not in spec.version
+            for r in reqs
+            for spec in r.specifier
+        )
+        causes = {c.requirement.name for c in backtrack_causes} | {
+            c.parent.name for c in backtrack_causes if c.parent is not None
+        }
+        name, _ = split_identifier(identifier)
+        return (
+            identifier != PYTHON,
+            not direct,
+            not pinned,
+            name not in causes,
+            self.depth.get(identifier, 1 << 20),
+            identifier,
+        )
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        name, extras = split_identifier(identifier)
+        reqs = list(requirements[identifier])
+        bad = {c.version for c in incompatibilities[identifier]}
+        if name == PYTHON:
+            version = Version(self.target.python_full)
+            ok = all(r.specifier.contains(version, prereleases=True) for r in reqs)
+            return [Candidate(name=PYTHON, version=version, links=())] if ok else []
+        constraints = list(self.constraints.get(name, ()))
+        urls = {r.url for r in reqs + constraints if r.url}
+        if urls:
+            pool = [self._direct_candidate(name, url) for url in sorted(urls)]
+        else:
+            pool = self._all_candidates(name, reqs + constraints)
+        specs = [r.specifier for r in reqs + constraints]
+        matching = [
+            c
+            for c in pool
+            if c.version not in bad and all(s.contains(c.version, prereleases=True) for s in specs)
+        ]
+        matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
+        matching.sort(key=self._order_key(name))
+        if matching:
+            self.finder.prefetch_metadata([pick_metadata_link(matching[0])])
+        if extras:
+            matching = [c.with_extras(extras) for c in matching]
+        return matching
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if requirement.name == PYTHON:
+            return requirement.specifier.contains(candidate.version, prereleases=True)
+        if requirement.url:
+            return candidate.url == requirement.url
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        if candidate.name == PYTHON:
+            return []
+        meta = self.metadata(candidate)
+        parent = str(candidate)
+        deps: list[Req] = []
+        if candidate.extras:
+            # The twin "name[extra]" pins the same version as "name" itself.
+            deps.append(
+                Req(
+                    name=candidate.name,
+                    specifier=SpecifierSet(f"=={candidate.version}"),
+                    url=candidate.url,
+                    origin=parent,
+                )
+            )
+        if meta.requires_python is not None and not meta.requires_python.contains(
+            self.target.python_full, prereleases=True
+        ):
+            deps.append(Req(name=PYTHON, specifier=meta.requires_python, origin=parent))
+        for requirement in self.dependencies_of(meta, candidate.extras):
+            deps.append(Req.from_requirement(requirement, origin=parent))
+        depth = self.depth.get(self.identify(candidate), 0) + 1
+        for dep in deps:
+            self.required_by.setdefault(dep.name, parent)
+            self.depth.setdefault(dep.identifier, depth)
+        self.finder.prefetch([d.name for d in deps if d.name != PYTHON and not d.url])
+        return deps
+
+    # ---- helpers ------------------------------------------------------------------
+
+    def dependencies_of(
+        self, meta: CoreMetadata, extras: frozenset[NormalizedName]
+    ) -> list[Requirement]:
+        """The requirements of ``meta`` that apply on the target with ``extras`` asked for."""
+        out = []
+        for requirement in meta.requires_dist:
+            if not self.applies(requirement.marker, extras):
+                continue
+            if extras and requirement.marker is None:
+                continue  # the base candidate already brings these
+            req = self.requirement_hook(requirement) if self.requirement_hook else requirement
+            out.append(req)
+        return out
+
+    def applies(self, marker: Marker | None, extras: Iterable[str]) -> bool:
+        """Evaluate a marker on the target, once per extra (or with no extra)."""
+        if marker is None:
+            return True
+        names = list(extras) or [""]
+        return any(marker.evaluate({**self.environment, "extra": e}) for e in names)
+
+    def metadata(self, candidate: Candidate) -> CoreMetadata:
+        key = (candidate.name, candidate.version, candidate.url)
+        if key not in self._metadata:
+            self._metadata[key] = self.finder.metadata(pick_metadata_link(candidate))
+        return self._metadata[key]
+
+    def _order_key(self, name: NormalizedName) -> Callable[[Candidate], Any]:
+        preferred = self.preferred.get(name)
+        base = self.candidate_key
+
+        def key(candidate: Candidate) -> Any:
+            return (candidate.version != preferred, base(candidate))
+
+        return key
+
+    def _all_candidates(self, name: NormalizedName, reqs: Sequence[Req]) -> list[Candidate]:
+        pinned = {
+            Version(spec.version)
+            for r in reqs
+            for spec in r.specifier
+            if spec.operator in ("==", "===") and "*" not in spec.version
+        }
+        if name not in self._candidates or pinned:
+            links = self.finder.links(name)
+            found = group_candidates(name, links, self.target, allow_yanked=frozenset(pinned))
+            if pinned:
+                return found
+            self._candidates[name] = found
+        return self._candidates[name]
+
+    def _direct_candidate(self, name: NormalizedName, url: str) -> Candidate:
+        link = self.finder.link_for_url(name, url)
+        return Candidate(name=name, version=link.version, links=(link,), url=url)
+
+
+def group_by_name(reqs: Iterable[Req]) -> dict[NormalizedName, list[Req]]:
+    out: dict[NormalizedName, list[Req]] = defaultdict(list)
+    for r in reqs:
+        out[r.name].append(r)
+    return out

@@ -1,0 +1,166 @@
+"""Resolve root requirements for a target into a pinned graph.
+
+:func:`resolve` is the resolver's one entry point: root requirements and
+constraints in, a :class:`Resolution` out (or :class:`~depslim.errors.NoSolutionError`
+with an explanation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from depslim.errors import NoSolutionError
+from depslim.models import InputRequirement, Location
+from depslim.resolve.candidates import Candidate, group_candidates
+from depslim.resolve.explain import explain_conflict, explain_missing
+from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.provider import CandidateKey, Provider, RequirementHook
+from depslim.resolve.requirements import PYTHON, Req, split_identifier
+from depslim.target import Target
+
+__all__ = ["Resolution", "resolve"]
+
+MAX_ROUNDS = 200_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resolution:
+    """A pinned graph: one candidate per project, who requires whom, and the roots' origins."""
+
+    target: Target
+    candidates: Mapping[NormalizedName, Candidate]
+    dependencies: Mapping[NormalizedName, tuple[NormalizedName, ...]]
+    via: Mapping[NormalizedName, tuple[str, ...]]
+    extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+
+
+class _Progress(BaseReporter[Req, Candidate, str]):
+    def __init__(self, callback: Callable[[str], None] | None) -> None:
+        self.callback = callback
+        self.pinned = 0
+
+    def pinning(self, candidate: Candidate) -> None:
+        if candidate.name == PYTHON:
+            return
+        self.pinned += 1
+        if self.callback:
+            self.callback(f"pinned {candidate} ({self.pinned})")
+
+
+def resolve(
+    requirements: Sequence[InputRequirement],
+    finder: PackageFinder,
+    target: Target,
+    *,
+    preferred: Mapping[NormalizedName, Version] | None = None,
+    allow_prereleases: bool = False,
+    requirement_hook: RequirementHook | None = None,
+    candidate_key: CandidateKey | None = None,
+    progress: Callable[[str], None] | None = None,
+    root_label: Callable[[Location], str] = str,
+) -> Resolution:
+    """Pin every project the target needs; raise NoSolutionError if impossible.
+
+    ``root_label`` turns the location of a top-level requirement into its ``# via``
+    text (``-r requirements.in``).
+    """
+    env = target.marker_environment()
+    roots: list[Req] = []
+    labels: dict[str, str] = {}
+    constraints: dict[NormalizedName, list[Req]] = defaultdict(list)
+    for item in requirements:
+        req = item.requirement
+        if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+            continue
+        if requirement_hook is not None:
+            req = requirement_hook(req)
+        value = Req.from_requirement(req, origin=str(item.origin))
+        labels[value.origin] = root_label(item.origin)
+        (constraints[value.name] if item.constraint else roots).append(value)
+    provider = Provider(
+        finder,
+        target,
+        constraints=constraints,
+        preferred=preferred,
+        allow_prereleases=allow_prereleases,
+        requirement_hook=requirement_hook,
+        candidate_key=candidate_key,
+    )
+    finder.prefetch(sorted({r.name for r in roots if not r.url}))
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
+    try:
+        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise NoSolutionError(_explain(exc.causes, provider, finder, target)) from None
+    except ResolutionTooDeep as exc:
+        raise NoSolutionError(
+            f"No solution found for {target}: the resolver gave up after {exc.round_count} "
+            "rounds of backtracking. Pin some of the packages it keeps trying (with ==) to "
+            "narrow the search."
+        ) from None
+
+    candidates: dict[NormalizedName, Candidate] = {}
+    extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    for identifier, cand in result.mapping.items():
+        name, ids_extras = split_identifier(identifier)
+        if name == PYTHON:
+            continue
+        candidates.setdefault(name, cand.with_extras(frozenset()))
+        extras[name] |= ids_extras
+
+    deps: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
+    via: dict[NormalizedName, set[str]] = defaultdict(set)
+    for identifier, criterion in result.criteria.items():
+        name, _ = split_identifier(identifier)
+        if name not in candidates:
+            continue
+        for info in criterion.information:
+            if info.parent is None:
+                via[name].add(labels.get(info.requirement.origin, info.requirement.origin))
+            elif info.parent.name != name:
+                deps[info.parent.name].add(name)
+                via[name].add(info.parent.name)
+    return Resolution(
+        target=target,
+        candidates=dict(sorted(candidates.items())),
+        dependencies={n: tuple(sorted(deps.get(n, ()))) for n in sorted(candidates)},
+        via={n: tuple(sorted(via.get(n, ()))) for n in sorted(candidates)},
+        extras={n: frozenset(e) for n, e in extras.items() if e},
+    )
+
+
+def _explain(
+    causes: Sequence[object], provider: Provider, finder: PackageFinder, target: Target
+) -> str:
+    pairs: list[tuple[Req, str | None]] = []
+    for cause in causes:
+        req: Req = cause.requirement  # type: ignore[attr-defined]
+        parent = cause.parent  # type: ignore[attr-defined]
+        pairs.append((req, None if parent is None else str(parent)))
+    names = {r.name for r, _ in pairs if r.name != PYTHON and not r.url}
+    if len(names) == 1 and not any(r.name == PYTHON for r, _ in pairs):
+        (name,) = names
+        links = finder.links(name)
+        if not group_candidates(name, links, target):
+            req, parent = pairs[0]
+            return explain_missing(
+                name,
+                target=target,
+                indexes=list(finder.searched(name)),
+                seen_versions=sorted({lk.version for lk in links}),
+                wheel_platforms=sorted({t.platform for lk in links for t in lk.tags}),
+                origin=parent or req.origin or "your requirements",
+            )
+
+    def versions_of(name: NormalizedName) -> list[Version]:
+        return [c.version for c in group_candidates(name, finder.links(name), target)]
+
+    return explain_conflict(
+        pairs, target=target, required_by=provider.required_by, versions_of=versions_of
+    )
