@@ -1,0 +1,38 @@
+"""depslim: small, fast-to-build Docker images from a Python application's dependencies.
+
+The public API (no logic lives here)::
+
+    import depslim
+
+    result = depslim.lock(["requirements.in"], target=depslim.Target.parse("linux/amd64", python="3.11"))
+    result.write("requirements.txt")
+"""
+
+from depslim.api import LockResult, lock
+from depslim.errors import (
+    BuildRequiredError,
+    DepslimError,
+    HashMismatchError,
+    IndexAccessError,
+    InputError,
+    NoSolutionError,
+    NotFoundError,
+)
+from depslim.models import Lock, Pin, PinnedFile
+from depslim.target import Target
+
+__all__ = [
+    "BuildRequiredError",
+    "DepslimError",
+    "HashMismatchError",
+    "IndexAccessError",
+    "InputError",
+    "Lock",
+    "LockResult",
+    "NoSolutionError",
+    "NotFoundError",
+    "Pin",
+    "PinnedFile",
+    "Target",
+    "lock",
+]

@@ -1,0 +1,5 @@
+"""``python -m depslim``."""
+
+from depslim.cli import entry
+
+entry()

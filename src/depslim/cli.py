@@ -1,0 +1,256 @@
+"""The ``depslim`` command: argument parsing, progress, printing and exit codes.
+
+Calls :mod:`depslim.api` only. Exit codes: 0 ok; 1 a check failed / no solution;
+2 bad input or usage; 3 network or index failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from depslim import api
+from depslim.errors import DepslimError
+from depslim.target import PLATFORM_HELP, Target
+
+__all__ = ["build_parser", "main"]
+
+
+class _Progress:
+    """One status line on stderr while work goes on (only on a terminal; -v prints events)."""
+
+    def __init__(self, stream: TextIO, *, verbose: bool, quiet: bool) -> None:
+        self.stream = stream
+        self.verbose = verbose
+        self.live = not quiet and not verbose and stream.isatty()
+        self.pinned = 0
+        self.fetched = 0
+        self.last = 0.0
+
+    def __call__(self, message: str) -> None:
+        if self.verbose:
+            print(message, file=self.stream)
+            return
+        if message.startswith("pinned "):
+            self.pinned += 1
+        else:
+            self.fetched += 1
+        now = time.monotonic()
+        if self.live and now - self.last > 0.1:
+            self.last = now
+            line = f"Resolving: {self.pinned} pinned, {self.fetched} index requests"
+            self.stream.write("\r" + line[:120] + "\x1b[K")
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.live:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every index request")
+    parser.add_argument(
+        "--config",
+        metavar="PYPROJECT",
+        help="pyproject.toml holding [tool.depslim] (default: the nearest one above the input)",
+    )
+    parser.add_argument("--no-config", action="store_true", help="ignore [tool.depslim]")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="depslim",
+        description="Small, fast-to-build Docker images from your Python dependencies.",
+    )
+    parser.add_argument("--version", action="version", version=f"depslim {api._version()}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    verbs.required = True
+
+    lock = verbs.add_parser(
+        "lock",
+        help="resolve requirements for a target platform into a hash-pinned lockfile",
+        description=(
+            "Resolve requirements files and/or pyproject.toml for a target platform and "
+            "Python into a hash-pinned requirements.txt. Options may also be set in "
+            "[tool.depslim] of pyproject.toml (a key is the long flag's name); flags win."
+        ),
+    )
+    lock.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="requirements.in / requirements.txt / pyproject.toml "
+        "(default: requirements.in, else pyproject.toml)",
+    )
+    lock.add_argument(
+        "-o",
+        "--output-file",
+        metavar="FILE",
+        help="where to write the lock ('-' for stdout; default: the input with .txt, "
+        "or requirements.txt next to pyproject.toml)",
+    )
+    target = lock.add_argument_group("target")
+    target.add_argument(
+        "--python-version", metavar="X.Y", help="target Python (default: this interpreter's)"
+    )
+    target.add_argument(
+        "--python-platform",
+        metavar="PLATFORM",
+        help=f"target platform (default: linux/amd64): {PLATFORM_HELP}",
+    )
+    sel = lock.add_argument_group("what to lock")
+    sel.add_argument("--extra", action="append", default=[], metavar="NAME",
+                     help="include an optional-dependencies extra of pyproject.toml (repeatable)")
+    sel.add_argument("--all-extras", action="store_true", help="include every extra")
+    sel.add_argument("--group", action="append", default=[], metavar="NAME",
+                     help="include a PEP 735 dependency group (repeatable)")
+    sel.add_argument("--pre", action="store_true", default=None,
+                     help="allow pre-releases (otherwise only when asked for or nothing else fits)")
+    sel.add_argument("-U", "--upgrade", action="store_true",
+                     help="ignore the pins of the existing output file")
+    sel.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+                     help="ignore the existing pin of NAME only (repeatable)")
+    sel.add_argument("--allow-build", action="store_true", default=None,
+                     help="allow running sdists' build backends to read their metadata "
+                     "(runs package code)")
+    idx = lock.add_argument_group("indexes")
+    idx.add_argument("-i", "--index-url", metavar="URL",
+                     help="base URL of the package index (default: https://pypi.org/simple)")
+    idx.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                     help="another index, asked only for projects the first ones lack")
+    idx.add_argument("-f", "--find-links", action="append", default=[], metavar="URL|DIR",
+                     help="a directory or HTML page of distribution files")
+    net = lock.add_argument_group("network and cache")
+    net.add_argument("--cache-dir", metavar="DIR",
+                     help="cache folder (default: $DEPSLIM_CACHE_DIR or the user cache dir)")
+    net.add_argument("--no-cache", action="store_true", default=None, help="do not use the cache")
+    net.add_argument("--offline", action="store_true", default=None,
+                     help="use only what the cache holds; no network")
+    net.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="timeout for connecting and each read (default: 30)")
+    net.add_argument("--retries", type=int, metavar="N",
+                     help="retries after a failed request (default: 3)")
+    net.add_argument("--concurrency", type=int, metavar="N",
+                     help="parallel index requests (default: 8)")
+    _add_common(lock)
+    return parser
+
+
+def _default_inputs() -> list[str]:
+    for name in ("requirements.in", "pyproject.toml"):
+        if Path(name).is_file():
+            return [name]
+    raise DepslimError(
+        "no input given and neither requirements.in nor pyproject.toml is here: "
+        "name the file to lock, e.g. `depslim lock requirements.in`"
+    )
+
+
+def _default_output(first: str) -> str:
+    path = Path(first)
+    if path.name == "pyproject.toml":
+        return str(path.with_name("requirements.txt"))
+    if path.suffix == ".in":
+        return str(path.with_suffix(".txt"))
+    raise DepslimError(
+        f"{first} is not a .in file: say where to write the lock with -o FILE "
+        "(writing next to it could overwrite the input)"
+    )
+
+
+def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    inputs = args.inputs or _default_inputs()
+    config: Any = False if args.no_config else (args.config or True)
+    settings = api.load_settings(
+        None if config is False
+        else (api.find_project_config(inputs[0]) if config is True else config)
+    )
+    output = args.output_file
+    if output is None and not args.json:
+        output = settings.output_file or _default_output(inputs[0])
+    target = None
+    if args.python_version or args.python_platform:
+        target = Target.parse(
+            args.python_platform or settings.python_platform,
+            python=args.python_version or settings.python_version,
+        )
+    progress = _Progress(err, verbose=args.verbose, quiet=args.quiet or args.json)
+    started = time.monotonic()
+    try:
+        result = api.lock(
+            inputs,
+            target=target,
+            output=None if output == "-" else output,
+            index_url=args.index_url,
+            extra_index_urls=args.extra_index_url,
+            find_links=args.find_links,
+            extras=args.extra,
+            groups=args.group,
+            all_extras=args.all_extras,
+            pre=args.pre,
+            upgrade=args.upgrade,
+            upgrade_packages=args.upgrade_package,
+            allow_build=args.allow_build,
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            offline=args.offline,
+            timeout=args.timeout,
+            retries=args.retries,
+            concurrency=args.concurrency,
+            config=config,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=err)
+    if args.json:
+        if output and output != "-":
+            result.write(output)
+        json.dump(result.to_json(), out, indent=2)
+        out.write("\n")
+        return 0
+    if output == "-":
+        out.write(result.text())
+        return 0
+    result.write(output)
+    if not args.quiet:
+        elapsed = time.monotonic() - started
+        print(
+            f"Locked {len(result.pins)} packages for {result.lock.target} "
+            f"in {elapsed:.1f}s → {output}",
+            file=err,
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if args.verb == "lock":
+            return _run_lock(args, out, err)
+        parser.error(f"unknown verb {args.verb}")  # pragma: no cover - argparse catches it
+    except DepslimError as exc:
+        print(f"error: {exc}" if exc.exit_code != 1 else str(exc), file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return 130
+    return 0
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
