@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 import depslim
-from depslim.lockfile import read_requirements_lock
 from support.index_server import IndexServer
 
 LINUX = depslim.Target.parse("linux/amd64", python="3.11")
@@ -66,7 +65,11 @@ def test_extras_pull_their_dependencies(make_index, lock_text) -> None:
 def test_markers_are_evaluated_for_the_target_not_the_host(make_index, lock_text) -> None:
     index = make_index(
         [
-            ("a", "1.0", ['armonly ; platform_machine == "aarch64"', 'winonly ; sys_platform == "win32"']),
+            (
+                "a",
+                "1.0",
+                ['armonly ; platform_machine == "aarch64"', 'winonly ; sys_platform == "win32"'],
+            ),
             ("armonly", "1.0", []),
             ("winonly", "1.0", []),
         ]
@@ -81,8 +84,18 @@ def test_markers_are_evaluated_for_the_target_not_the_host(make_index, lock_text
 def test_hashes_are_those_of_the_targets_wheels(make_index, lock_text) -> None:
     index = make_index(
         [
-            ("native", "1.0", [], {"tag": "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"}),
-            ("native", "1.0", [], {"tag": "cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64"}),
+            (
+                "native",
+                "1.0",
+                [],
+                {"tag": "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"},
+            ),
+            (
+                "native",
+                "1.0",
+                [],
+                {"tag": "cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64"},
+            ),
             ("native", "1.0", [], {"tag": "cp311-cp311-musllinux_1_2_x86_64"}),
             ("native", "1.0", [], {"tag": "cp311-cp311-macosx_11_0_arm64"}),
             ("native", "1.0", [], {"tag": "cp311-cp311-win_amd64"}),
@@ -98,7 +111,9 @@ def test_hashes_are_those_of_the_targets_wheels(make_index, lock_text) -> None:
     for platform, fragment in cases.items():
         target = depslim.Target.parse(platform, python="3.11")
         (pin,) = lock_text(index, "native\n", target=target).pins
-        assert [f.filename for f in pin.files] and all(fragment in f.filename for f in pin.files), platform
+        assert [f.filename for f in pin.files] and all(fragment in f.filename for f in pin.files), (
+            platform
+        )
 
 
 def test_no_wheel_for_the_target_is_a_clear_error(make_index, lock_text) -> None:
@@ -112,7 +127,10 @@ def test_no_wheel_for_the_target_is_a_clear_error(make_index, lock_text) -> None
 
 def test_requires_python_is_checked_against_the_target(make_index, lock_text) -> None:
     index = make_index(
-        [("a", "1.0", [], {"requires_python": ">=3.8"}), ("a", "2.0", [], {"requires_python": ">=3.12"})]
+        [
+            ("a", "1.0", [], {"requires_python": ">=3.8"}),
+            ("a", "2.0", [], {"requires_python": ">=3.12"}),
+        ]
     )
     assert versions(lock_text(index, "a\n"))["a"] == "1.0"
     py312 = depslim.Target.parse("linux/amd64", python="3.12")
@@ -128,7 +146,9 @@ def test_requires_python_from_metadata_only(make_index, lock_text) -> None:
 
 
 def test_yanked_is_skipped_unless_pinned(make_index, lock_text) -> None:
-    index = make_index([("a", "1.0", []), ("a", "2.0", [])], yanked={"a-2.0-py3-none-any.whl": "broken"})
+    index = make_index(
+        [("a", "1.0", []), ("a", "2.0", [])], yanked={"a-2.0-py3-none-any.whl": "broken"}
+    )
     assert versions(lock_text(index, "a\n"))["a"] == "1.0"
     assert versions(lock_text(index, "a==2.0\n"))["a"] == "2.0"
 
@@ -156,8 +176,14 @@ def test_relock_keeps_existing_pins_unless_upgraded(make_index, lock_text, tmp_p
     build_files(index.files_dir, [("a", "2.0", []), ("b", "2.0", [])])
     index.refresh()
     assert versions(lock_text(index, "a\nb\n", output=out)) == {"a": "1.0", "b": "1.0"}
-    assert versions(lock_text(index, "a\nb\n", output=out, upgrade_packages=["B"])) == {"a": "1.0", "b": "2.0"}
-    assert versions(lock_text(index, "a\nb\n", output=out, upgrade=True)) == {"a": "2.0", "b": "2.0"}
+    assert versions(lock_text(index, "a\nb\n", output=out, upgrade_packages=["B"])) == {
+        "a": "1.0",
+        "b": "2.0",
+    }
+    assert versions(lock_text(index, "a\nb\n", output=out, upgrade=True)) == {
+        "a": "2.0",
+        "b": "2.0",
+    }
 
 
 def test_conflict_explains_the_chain(make_index, lock_text) -> None:
@@ -207,7 +233,12 @@ def test_static_sdist_is_read_dynamic_needs_allow_build(make_index, lock_text) -
         [
             ("static-sd", "1.0", ["b"], {"sdist": True, "metadata_version": "2.2"}),
             ("b", "1.0", []),
-            ("dyn-sd", "1.0", ["b"], {"sdist": True, "metadata_version": "2.2", "dynamic": ["Requires-Dist"]}),
+            (
+                "dyn-sd",
+                "1.0",
+                ["b"],
+                {"sdist": True, "metadata_version": "2.2", "dynamic": ["Requires-Dist"]},
+            ),
         ]
     )
     assert versions(lock_text(index, "static-sd\n")) == {"static-sd": "1.0", "b": "1.0"}

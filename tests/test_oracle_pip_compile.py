@@ -18,9 +18,7 @@ import pytest
 
 import depslim
 
-HOST = depslim.Target.parse(
-    "linux/amd64", python=".".join(str(p) for p in sys.version_info[:3])
-)
+HOST = depslim.Target.parse("linux/amd64", python=".".join(str(p) for p in sys.version_info[:3]))
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
@@ -53,7 +51,15 @@ SCENARIOS: dict[str, tuple[list[tuple], str]] = {
     ),
     "markers-on-deps": (
         [
-            ("a", "1.0", ['old ; python_version < "3.8"', 'new ; python_version >= "3.8"', 'win ; sys_platform == "win32"']),
+            (
+                "a",
+                "1.0",
+                [
+                    'old ; python_version < "3.8"',
+                    'new ; python_version >= "3.8"',
+                    'win ; sys_platform == "win32"',
+                ],
+            ),
             ("old", "1.0", []),
             ("new", "1.0", []),
             ("win", "1.0", []),
@@ -92,7 +98,12 @@ SCENARIOS: dict[str, tuple[list[tuple], str]] = {
     ),
     "platform-wheels": (
         [
-            ("native", "1.0", [], {"tag": "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"}),
+            (
+                "native",
+                "1.0",
+                [],
+                {"tag": "cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64"},
+            ),
             ("native", "2.0", [], {"tag": "cp311-cp311-win_amd64"}),
         ],
         "native\n",
@@ -125,11 +136,23 @@ def _pip_compile(index_url: str, source: Path, tmp: Path) -> dict[str, str]:
     env["PIP_CONFIG_FILE"] = os.devnull
     out = tmp / "pip-compile.txt"
     cmd = [
-        sys.executable, "-m", "piptools", "compile", "--quiet", "--no-header",
-        "--no-annotate", "--strip-extras", "--index-url", index_url,
-        "--cache-dir", str(tmp / "pip-cache"), "-o", str(out), str(source),
+        sys.executable,
+        "-m",
+        "piptools",
+        "compile",
+        "--quiet",
+        "--no-header",
+        "--no-annotate",
+        "--strip-extras",
+        "--index-url",
+        index_url,
+        "--cache-dir",
+        str(tmp / "pip-cache"),
+        "-o",
+        str(out),
+        str(source),
     ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
     return _pins(out.read_text())
 
@@ -141,9 +164,7 @@ def test_same_pins_as_pip_compile(scenario: str, make_index, tmp_path: Path) -> 
     source = tmp_path / "requirements.in"
     source.write_text(requirements)
     expected = _pip_compile(index.url, source, tmp_path)
-    result = depslim.lock(
-        [source], index_url=index.url, target=HOST, config=False, no_cache=True
-    )
+    result = depslim.lock([source], index_url=index.url, target=HOST, config=False, no_cache=True)
     got = {p.name: str(p.version) for p in result.pins}
     assert got == expected
     assert expected  # the scenario pinned something

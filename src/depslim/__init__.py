@@ -4,7 +4,8 @@ The public API (no logic lives here)::
 
     import depslim
 
-    result = depslim.lock(["requirements.in"], target=depslim.Target.parse("linux/amd64", python="3.11"))
+    target = depslim.Target.parse("linux/amd64", python="3.11")
+    result = depslim.lock(["requirements.in"], target=target)
     result.write("requirements.txt")
 """
 

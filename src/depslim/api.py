@@ -65,11 +65,8 @@ def write_atomic(path: str | Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        Path(tmp).chmod(target.stat().st_mode & 0o777 if target.exists() else 0o644)
+        Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -161,9 +158,7 @@ def _read_inputs(
             )
         else:
             if extras or groups or all_extras:
-                raise InputError(
-                    f"{path}: --extra and --group apply to pyproject.toml inputs only"
-                )
+                raise InputError(f"{path}: --extra and --group apply to pyproject.toml inputs only")
             inputs = parse_requirements(path)
         merged.extend(_expand_local_projects(inputs.requirements))
         index_url = index_url or inputs.index_url
@@ -199,15 +194,14 @@ def _expand_local_projects(items: Iterable[InputRequirement]) -> list[InputRequi
                 "project's dependencies from its [project] table (setup.py would need a build)"
             )
         extras = sorted(item.requirement.extras)
-        inner = parse_pyproject(pyproject.read_text(encoding="utf-8"), path=pyproject,
-                                extras=extras)
+        inner = parse_pyproject(
+            pyproject.read_text(encoding="utf-8"), path=pyproject, extras=extras
+        )
         out.extend(_expand_local_projects(inner.requirements))
     return out
 
 
-def _inputs_hash(
-    inputs: Inputs, target: Target, options: dict[str, Any]
-) -> str:
+def _inputs_hash(inputs: Inputs, target: Target, options: dict[str, Any]) -> str:
     """Fingerprint of what decides the lock's content (not comments or file layout)."""
     doc = {
         "requirements": sorted(
@@ -259,7 +253,7 @@ def lock(
     timeout: float | None = None,
     retries: int | None = None,
     concurrency: int | None = None,
-    config: str | Path | None | bool = True,
+    config: str | Path | bool | None = True,
     progress: Progress | None = None,
     client_settings: ClientSettings | None = None,
 ) -> LockResult:
@@ -296,8 +290,9 @@ def lock(
     declared = _read_inputs(paths, extras=extras, groups=groups, all_extras=all_extras)
 
     chosen_index = index_url or declared.index_url or settings.index_url or PYPI
-    extra_urls = _unique([*extra_index_urls, *declared.extra_index_urls,
-                          *(settings.extra_index_url or ())])
+    extra_urls = _unique(
+        [*extra_index_urls, *declared.extra_index_urls, *(settings.extra_index_url or ())]
+    )
     extra_urls = [u for u in extra_urls if u.rstrip("/") != chosen_index.rstrip("/")]
     links_dirs = _unique([*find_links, *declared.find_links, *(settings.find_links or ())])
     allow_pre = bool(pre if pre is not None else (declared.pre or settings.pre))
@@ -317,9 +312,16 @@ def lock(
 
     cache: Cache | None = None
     if not no_cache:
-        root = Path(cache_dir) if cache_dir else (
-            Path(os.environ["DEPSLIM_CACHE_DIR"]) if os.environ.get("DEPSLIM_CACHE_DIR")
-            else Path(settings.cache_dir) if settings.cache_dir else _default_cache_dir()
+        root = (
+            Path(cache_dir)
+            if cache_dir
+            else (
+                Path(os.environ["DEPSLIM_CACHE_DIR"])
+                if os.environ.get("DEPSLIM_CACHE_DIR")
+                else Path(settings.cache_dir)
+                if settings.cache_dir
+                else _default_cache_dir()
+            )
         )
         cache = Cache(root)
     elif offline:
@@ -396,8 +398,10 @@ def _preferences(
         text = output.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    skip = {canonicalize_name(Requirement(n).name) if _valid_req(n) else canonicalize_name(n)
-            for n in upgrade_packages}
+    skip = {
+        canonicalize_name(Requirement(n).name) if _valid_req(n) else canonicalize_name(n)
+        for n in upgrade_packages
+    }
     return {n: v for n, v in read_requirements_lock(text).versions().items() if n not in skip}
 
 

@@ -108,39 +108,91 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"target platform (default: linux/amd64): {PLATFORM_HELP}",
     )
     sel = lock.add_argument_group("what to lock")
-    sel.add_argument("--extra", action="append", default=[], metavar="NAME",
-                     help="include an optional-dependencies extra of pyproject.toml (repeatable)")
+    sel.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="include an optional-dependencies extra of pyproject.toml (repeatable)",
+    )
     sel.add_argument("--all-extras", action="store_true", help="include every extra")
-    sel.add_argument("--group", action="append", default=[], metavar="NAME",
-                     help="include a PEP 735 dependency group (repeatable)")
-    sel.add_argument("--pre", action="store_true", default=None,
-                     help="allow pre-releases (otherwise only when asked for or nothing else fits)")
-    sel.add_argument("-U", "--upgrade", action="store_true",
-                     help="ignore the pins of the existing output file")
-    sel.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME",
-                     help="ignore the existing pin of NAME only (repeatable)")
-    sel.add_argument("--allow-build", action="store_true", default=None,
-                     help="allow running sdists' build backends to read their metadata "
-                     "(runs package code)")
+    sel.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="include a PEP 735 dependency group (repeatable)",
+    )
+    sel.add_argument(
+        "--pre",
+        action="store_true",
+        default=None,
+        help="allow pre-releases (otherwise only when asked for or nothing else fits)",
+    )
+    sel.add_argument(
+        "-U", "--upgrade", action="store_true", help="ignore the pins of the existing output file"
+    )
+    sel.add_argument(
+        "-P",
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="ignore the existing pin of NAME only (repeatable)",
+    )
+    sel.add_argument(
+        "--allow-build",
+        action="store_true",
+        default=None,
+        help="allow running sdists' build backends to read their metadata (runs package code)",
+    )
     idx = lock.add_argument_group("indexes")
-    idx.add_argument("-i", "--index-url", metavar="URL",
-                     help="base URL of the package index (default: https://pypi.org/simple)")
-    idx.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
-                     help="another index, asked only for projects the first ones lack")
-    idx.add_argument("-f", "--find-links", action="append", default=[], metavar="URL|DIR",
-                     help="a directory or HTML page of distribution files")
+    idx.add_argument(
+        "-i",
+        "--index-url",
+        metavar="URL",
+        help="base URL of the package index (default: https://pypi.org/simple)",
+    )
+    idx.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index, asked only for projects the first ones lack",
+    )
+    idx.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="URL|DIR",
+        help="a directory or HTML page of distribution files",
+    )
     net = lock.add_argument_group("network and cache")
-    net.add_argument("--cache-dir", metavar="DIR",
-                     help="cache folder (default: $DEPSLIM_CACHE_DIR or the user cache dir)")
+    net.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: $DEPSLIM_CACHE_DIR or the user cache dir)",
+    )
     net.add_argument("--no-cache", action="store_true", default=None, help="do not use the cache")
-    net.add_argument("--offline", action="store_true", default=None,
-                     help="use only what the cache holds; no network")
-    net.add_argument("--timeout", type=float, metavar="SECONDS",
-                     help="timeout for connecting and each read (default: 30)")
-    net.add_argument("--retries", type=int, metavar="N",
-                     help="retries after a failed request (default: 3)")
-    net.add_argument("--concurrency", type=int, metavar="N",
-                     help="parallel index requests (default: 8)")
+    net.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="use only what the cache holds; no network",
+    )
+    net.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="timeout for connecting and each read (default: 30)",
+    )
+    net.add_argument(
+        "--retries", type=int, metavar="N", help="retries after a failed request (default: 3)"
+    )
+    net.add_argument(
+        "--concurrency", type=int, metavar="N", help="parallel index requests (default: 8)"
+    )
     _add_common(lock)
     return parser
 
@@ -171,7 +223,8 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     inputs = args.inputs or _default_inputs()
     config: Any = False if args.no_config else (args.config or True)
     settings = api.load_settings(
-        None if config is False
+        None
+        if config is False
         else (api.find_project_config(inputs[0]) if config is True else config)
     )
     output = args.output_file
@@ -238,17 +291,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
+    runners = {"lock": _run_lock}
     try:
-        if args.verb == "lock":
-            return _run_lock(args, out, err)
-        parser.error(f"unknown verb {args.verb}")  # pragma: no cover - argparse catches it
+        return runners[args.verb](args, out, err)
     except DepslimError as exc:
         print(f"error: {exc}" if exc.exit_code != 1 else str(exc), file=err)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=err)
         return 130
-    return 0
 
 
 def entry() -> None:

@@ -7,9 +7,9 @@ the file, the line and the key. Pure: the API reads the file and passes the tabl
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
-import difflib
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -88,9 +88,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "ignore": ("list", None),
 }
 
-assert {k.replace("-", "_") for k in KEYS} == {
-    f.name for f in fields(Settings)
-}
+assert {k.replace("-", "_") for k in KEYS} == {f.name for f in fields(Settings)}
 
 
 def _line_of(key: str, text: str | None) -> int | None:
@@ -125,13 +123,9 @@ def parse_settings(table: Mapping[str, Any], *, source: str, text: str | None = 
     return Settings(**values)
 
 
-def _convert(
-    key: str, value: Any, kind: str, allowed: tuple[str, ...] | None, where: str
-) -> Any:
+def _convert(key: str, value: Any, kind: str, allowed: tuple[str, ...] | None, where: str) -> Any:
     def bad(expected: str) -> InputError:
-        return InputError(
-            f"{where}: [tool.depslim] {key} must be {expected}, not {value!r}"
-        )
+        return InputError(f"{where}: [tool.depslim] {key} must be {expected}, not {value!r}")
 
     if kind == "bool":
         if not isinstance(value, bool):

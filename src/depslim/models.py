@@ -22,9 +22,9 @@ from packaging.version import Version
 from depslim.target import Target
 
 __all__ = [
+    "CoreMetadata",
     "DistKind",
     "IndexSource",
-    "CoreMetadata",
     "InputRequirement",
     "Inputs",
     "Link",

@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from packaging import tags as _tags
 
@@ -32,8 +33,14 @@ _ARCH_ALIASES = {
     "aarch64": "aarch64",
     "arm64/v8": "aarch64",
 }
-_OS_ALIASES = {"linux": "linux", "macos": "macos", "darwin": "macos", "osx": "macos",
-               "windows": "windows", "win": "windows"}
+_OS_ALIASES = {
+    "linux": "linux",
+    "macos": "macos",
+    "darwin": "macos",
+    "osx": "macos",
+    "windows": "windows",
+    "win": "windows",
+}
 
 DEFAULT_GLIBC = (2, 28)
 DEFAULT_MUSL = (1, 2)
@@ -146,9 +153,7 @@ class Target:
         """Every wheel tag the target accepts, best first (as pip would rank them)."""
         platforms = self.platform_tags()
         interp = f"cp{self.python[0]}{self.python[1]}"
-        out = list(
-            _tags.cpython_tags(self.python, abis=[interp], platforms=platforms, warn=False)
-        )
+        out = list(_tags.cpython_tags(self.python, abis=[interp], platforms=platforms, warn=False))
         out += list(_tags.compatible_tags(self.python, interp, platforms))
         return out
 
@@ -181,7 +186,7 @@ def _parse_python(python: str | None) -> tuple[tuple[int, int], str]:
     return (major, minor), f"{major}.{minor}.{micro}"
 
 
-def _parse_platform(text: str) -> dict[str, object]:
+def _parse_platform(text: str) -> dict[str, Any]:
     raw = text.strip().lower()
     # Docker / depslim spelling: os/arch[-musl]
     if "/" in raw:
@@ -221,15 +226,25 @@ def _parse_platform(text: str) -> dict[str, object]:
 
 def _fields(
     os_name: str, arch: str, libc: str | None, *, libc_version: tuple[int, int] | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     if os_name == "linux":
         libc = libc or "gnu"
         default = DEFAULT_MUSL if libc == "musl" else DEFAULT_GLIBC
-        return {"os": "linux", "arch": arch, "libc": libc,
-                "libc_version": libc_version or default, "os_version": None}
+        return {
+            "os": "linux",
+            "arch": arch,
+            "libc": libc,
+            "libc_version": libc_version or default,
+            "os_version": None,
+        }
     os_version = DEFAULT_MACOS if os_name == "macos" else None
-    return {"os": os_name, "arch": arch, "libc": None, "libc_version": None,
-            "os_version": os_version}
+    return {
+        "os": os_name,
+        "arch": arch,
+        "libc": None,
+        "libc_version": None,
+        "os_version": os_version,
+    }
 
 
 def _bad_platform(text: str) -> InputError:

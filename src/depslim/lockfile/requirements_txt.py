@@ -115,8 +115,8 @@ def read_requirements_lock(text: str) -> ReadLock:
         buffer = ""
     if buffer:
         logical.append((start, buffer))
-    for number, line in logical:
-        line = re.sub(r"\s#.*$", "", line).strip()
+    for number, raw_line in logical:
+        line = re.sub(r"\s#.*$", "", raw_line).strip()
         if not line or line.startswith("-"):
             continue
         hashes = tuple(sorted(h.lower() for h in _HASH.findall(line)))
@@ -126,12 +126,18 @@ def read_requirements_lock(text: str) -> ReadLock:
             except InvalidVersion:
                 version = None
             pins.append(
-                LockedPin(name=canonicalize_name(m.group(1)), version=version, hashes=hashes,
-                          line=number)
+                LockedPin(
+                    name=canonicalize_name(m.group(1)), version=version, hashes=hashes, line=number
+                )
             )
         elif m := _URL_PIN.match(line):
             pins.append(
-                LockedPin(name=canonicalize_name(m.group(1)), version=None, hashes=hashes,
-                          line=number, url=m.group(3))
+                LockedPin(
+                    name=canonicalize_name(m.group(1)),
+                    version=None,
+                    hashes=hashes,
+                    line=number,
+                    url=m.group(3),
+                )
             )
     return ReadLock(pins=tuple(pins), target=target, python=python, inputs_hash=inputs_hash)

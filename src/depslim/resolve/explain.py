@@ -67,7 +67,11 @@ def explain_conflict(
         versions = sorted(set(versions_of(name)), reverse=True)
         if versions:
             shown = ", ".join(str(v) for v in versions[:_MAX_VERSIONS])
-            more = f" and {len(versions) - _MAX_VERSIONS} more" if len(versions) > _MAX_VERSIONS else ""
+            more = (
+                f" and {len(versions) - _MAX_VERSIONS} more"
+                if len(versions) > _MAX_VERSIONS
+                else ""
+            )
             lines.append(f"    versions of {name} that fit the target: {shown}{more}")
         else:
             lines.append(f"    no version of {name} fits the target")

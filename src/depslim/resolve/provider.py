@@ -182,8 +182,10 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self.target.python_full, prereleases=True
         ):
             deps.append(Req(name=PYTHON, specifier=meta.requires_python, origin=parent))
-        for requirement in self.dependencies_of(meta, candidate.extras):
-            deps.append(Req.from_requirement(requirement, origin=parent))
+        deps.extend(
+            Req.from_requirement(requirement, origin=parent)
+            for requirement in self.dependencies_of(meta, candidate.extras)
+        )
         depth = self.depth.get(self.identify(candidate), 0) + 1
         for dep in deps:
             self.required_by.setdefault(dep.name, parent)

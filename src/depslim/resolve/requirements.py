@@ -7,7 +7,7 @@ explanations and ``# via`` lines).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -24,7 +24,7 @@ class Req:
     """A requirement on one project (with extras) as the resolver tracks it."""
 
     name: NormalizedName
-    specifier: SpecifierSet = SpecifierSet()
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
     extras: frozenset[NormalizedName] = frozenset()
     url: str | None = None
     origin: str = ""

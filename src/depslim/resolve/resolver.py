@@ -8,8 +8,9 @@ with an explanation).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -136,12 +137,12 @@ def resolve(
 
 
 def _explain(
-    causes: Sequence[object], provider: Provider, finder: PackageFinder, target: Target
+    causes: Collection[Any], provider: Provider, finder: PackageFinder, target: Target
 ) -> str:
     pairs: list[tuple[Req, str | None]] = []
     for cause in causes:
-        req: Req = cause.requirement  # type: ignore[attr-defined]
-        parent = cause.parent  # type: ignore[attr-defined]
+        req: Req = cause.requirement
+        parent = cause.parent
         pairs.append((req, None if parent is None else str(parent)))
     names = {r.name for r, _ in pairs if r.name != PYTHON and not r.url}
     if len(names) == 1 and not any(r.name == PYTHON for r, _ in pairs):
