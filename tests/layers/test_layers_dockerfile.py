@@ -1,0 +1,209 @@
+"""Dockerfile rendering and the plan's JSON document."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from depslim.errors import InputError
+from depslim.layers import (
+    Evidence,
+    LayerItem,
+    docker_platform,
+    layer_filenames,
+    layer_heading,
+    partition,
+    pins_without_wheels,
+    plan_to_dict,
+    render_dockerfile,
+    render_snippet,
+)
+from depslim.models import Pin, PinnedFile
+from depslim.target import Target
+
+
+def item(name: str, size: int, rate: float) -> LayerItem:
+    return LayerItem(
+        name=canonicalize_name(name),
+        bytes=size,
+        changes_per_month=rate,
+        evidence=(
+            Evidence(source="cadence", rate=rate, weight=1.0, detail="test", count=3, months=12.0),
+        ),
+    )
+
+
+@pytest.fixture
+def plan():
+    return partition(
+        [
+            item("torch", 190_000_000, 0.3),
+            item("numpy", 17_000_000, 0.4),
+            item("boto3", 140_000, 20.0),
+            item("botocore", 13_000_000, 20.0),
+            item("six", 11_000, 0.0),
+        ],
+        max_layers=3,
+    )
+
+
+def test_layer_filenames_are_numbered_and_named_after_their_largest_pin(plan) -> None:
+    names = layer_filenames(plan)
+    assert len(names) == len(plan.layers) == 3
+    assert names[0] == "01-torch.txt"
+    assert all(n.startswith(f"{k:02d}-") and n.endswith(".txt") for k, n in enumerate(names, 1))
+    assert plan.layers[-1].packages == ("boto3",)
+    assert names[-1] == "03-boto3.txt"
+
+
+def test_snippet_installs_each_layer_in_order_and_checks_at_the_end(plan) -> None:
+    text = render_snippet(plan)
+    lines = text.splitlines()
+    copies = [line for line in lines if line.startswith("COPY ")]
+    assert copies == [f"COPY layers/{name} /tmp/depslim/{name}" for name in layer_filenames(plan)]
+    installs = [line.strip() for line in lines if "pip install" in line]
+    assert installs == [
+        f"pip install --no-deps --require-hashes -r /tmp/depslim/{name}"
+        for name in layer_filenames(plan)
+    ]
+    assert lines.count("RUN --mount=type=cache,target=/root/.cache/pip \\") == 3
+    assert lines[-1] == "RUN pip check"
+    for k, name in enumerate(layer_filenames(plan)):
+        copy = lines.index(f"COPY layers/{name} /tmp/depslim/{name}")
+        assert lines[copy - 1].startswith(f"# layer {k + 1}: ")
+        assert lines[copy + 1].startswith("RUN --mount=type=cache")
+    assert lines[0].startswith("# depslim: 3 dependency layers, stable first.")
+
+
+def test_snippet_with_own_files_directory_and_pip(plan) -> None:
+    text = render_snippet(
+        plan, directory="deps/", files=["a.txt", "b.txt", "c.txt"], pip="/venv/bin/pip"
+    )
+    assert "COPY deps/a.txt /tmp/depslim/a.txt" in text
+    assert "/venv/bin/pip install --no-deps --require-hashes -r /tmp/depslim/c.txt" in text
+    assert text.endswith("RUN /venv/bin/pip check\n")
+    with pytest.raises(InputError, match="as many requirements files"):
+        render_snippet(plan, files=["only-one.txt"])
+
+
+def test_full_dockerfile_without_sdists_has_no_compilers(plan) -> None:
+    text = render_dockerfile(plan, target=Target.parse("linux/amd64", python="3.11"))
+    lines = text.splitlines()
+    assert lines[0] == "# syntax=docker/dockerfile:1"
+    builder = lines.index("FROM --platform=linux/amd64 python:3.11-slim AS builder")
+    runtime = lines.index("FROM --platform=linux/amd64 python:3.11-slim AS runtime")
+    assert builder < runtime
+    assert "build-essential" not in text
+    assert "apk add" not in text
+    assert lines[builder + 1] == "RUN python -m venv /opt/venv"
+    builder_part, runtime_part = lines[builder:runtime], lines[runtime:]
+    installs = [line.strip() for line in builder_part if "pip install" in line]
+    assert installs == [
+        "/opt/venv/bin/python -m pip install --no-deps --require-hashes --no-warn-script-location "
+        f"--prefix /opt/depslim/{k:02d} -r /tmp/depslim/{name}"
+        for k, name in enumerate(layer_filenames(plan), 1)
+    ]
+    assert (
+        runtime_part[1] == "RUN python -m venv /opt/venv && useradd --create-home --uid 10001 app"
+    )
+    assert runtime_part[2:5] == [
+        f"COPY --from=builder /opt/depslim/{k:02d}/ /opt/venv/" for k in (1, 2, 3)
+    ]
+    check = runtime_part.index("RUN /opt/venv/bin/python -m pip check")
+    user = runtime_part.index("USER 10001:10001")
+    assert 5 == check < user
+    assert runtime_part[-1] == "COPY --chown=10001:10001 . /app"
+    assert 'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv"' in runtime_part
+
+
+def test_full_dockerfile_builds_sdists_with_compilers_only_in_the_builder(plan) -> None:
+    target = Target.parse("linux/arm64", python="3.12")
+    text = render_dockerfile(
+        plan, target=target, build_from_source=[canonicalize_name("six")], app_source=None
+    )
+    lines = text.splitlines()
+    runtime = lines.index("FROM --platform=linux/arm64 python:3.12-slim AS runtime")
+    compilers = next(k for k, line in enumerate(lines) if "build-essential" in line)
+    assert compilers < runtime
+    assert (
+        lines[compilers - 1] == "# compilers, because these pins have no wheel for linux/arm64: six"
+    )
+    assert lines[-1] == "WORKDIR /app"
+
+
+def test_musl_targets_use_alpine_tools(plan) -> None:
+    target = Target.parse("linux/amd64-musl", python="3.11")
+    text = render_dockerfile(plan, target=target, build_from_source=[canonicalize_name("six")])
+    assert "FROM --platform=linux/amd64 python:3.11-alpine AS builder" in text
+    assert "RUN apk add --no-cache build-base" in text
+    assert "adduser -D -u 10001 app" in text
+    custom = render_dockerfile(plan, target=target, base_image="registry.local/py:3.11")
+    assert "FROM --platform=linux/amd64 registry.local/py:3.11 AS runtime" in custom
+
+
+def test_docker_needs_a_linux_target(plan) -> None:
+    assert docker_platform(Target.parse("linux/arm64", python="3.11")) == "linux/arm64"
+    with pytest.raises(InputError, match="linux/amd64 or linux/arm64"):
+        render_dockerfile(plan, target=Target.parse("macos/arm64", python="3.11"))
+
+
+def pin(name: str, *filenames: str, url: str | None = None) -> Pin:
+    return Pin(
+        name=canonicalize_name(name),
+        version=Version("1.0"),
+        index="https://pypi.org/simple",
+        files=tuple(
+            PinnedFile(filename=f, url=f"https://files.example/{f}", sha256="0" * 64)
+            for f in filenames
+        ),
+        url=url,
+    )
+
+
+def test_pins_without_wheels() -> None:
+    pins = [
+        pin("wheel-and-sdist", "w-1.0-py3-none-any.whl", "w-1.0.tar.gz"),
+        pin("sdist-only", "s-1.0.tar.gz"),
+        pin("vcs", url="git+https://example.com/vcs.git@abc"),
+        pin("wheel-url", url="https://example.com/x-1.0-py3-none-any.whl#sha256=00"),
+        pin("nothing-known"),
+    ]
+    assert pins_without_wheels(pins) == ("sdist-only", "vcs")
+
+
+def test_plan_json_has_the_required_shape_stable_first(plan) -> None:
+    document = json.loads(json.dumps(plan_to_dict(plan)))
+    assert list(document)[:3] == [
+        "layers",
+        "expected_rebuild_bytes",
+        "baseline_expected_rebuild_bytes",
+    ]
+    first = document["layers"][0]
+    assert "torch" in first["packages"]
+    for layer in document["layers"]:
+        assert isinstance(layer["bytes"], int)
+        assert isinstance(layer["changes_per_month"], float)
+        assert layer["packages"] == sorted(layer["packages"])
+        for entry in layer["items"]:
+            assert entry["evidence"][0] == {
+                "source": "cadence",
+                "changes_per_month": entry["changes_per_month"],
+                "weight": 1.0,
+                "detail": "test",
+                "count": 3,
+                "months": 12.0,
+            }
+    rates = [layer["changes_per_month"] / max(layer["bytes"], 1) for layer in document["layers"]]
+    assert rates == sorted(rates)  # stable (per byte) first
+    assert document["expected_rebuild_bytes"] < document["baseline_expected_rebuild_bytes"]
+    assert 0 < document["saving_ratio"] < 1
+    assert document["baseline_expected_rebuild_bytes"] == pytest.approx(plan.total_bytes)
+
+
+def test_layer_heading_lists_the_biggest_pins() -> None:
+    many = partition([item(f"p{k}", 100 - k, 0.1) for k in range(8)], max_layers=1)
+    heading = layer_heading(many.layers[0], width=3)
+    assert heading == "# layer 1: p0, p1, p2 and 5 more (expected changes/month: 0.8)"
