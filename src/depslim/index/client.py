@@ -1,0 +1,1115 @@
+"""The index client: pages, metadata and file hashes over HTTP, with routing and a cache.
+
+:class:`IndexClient` implements :class:`depslim.resolve.protocol.PackageFinder`. What it
+does that pip and uv do not all do (see ``shared/notes/index-faults.md``):
+
+- retries connection errors, timeouts, resets (also mid-body), 5xx, 408 and 429,
+  honouring ``Retry-After`` with a cap, then fails with one line naming the URL and the
+  cause; a page that failed is never reported as "not found";
+- a size cap on every body and a total deadline on every request, so a junk or
+  trickling answer cannot exhaust memory or hang the run;
+- redirects followed by hand, so a loop gets its own message;
+- every byte read from the index checked against the hash the index gave;
+- metadata from PEP 658 files, else from HTTP range requests into the wheel's zip,
+  and only as a last resort from a full download.
+
+Concurrency: resolution is sequential, but :meth:`IndexClient.prefetch` and
+:meth:`IndexClient.prefetch_metadata` start fetches on a thread pool; a later
+synchronous call for the same key waits for (or takes over) that work instead of
+fetching twice, and re-raises its error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, TypeVar
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+from packaging.utils import NormalizedName, canonicalize_name
+
+from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
+from depslim.index.cache import Cache, CachedPage
+from depslim.index.filenames import parse_filename
+from depslim.index.metadata import (
+    BytesRangeReader,
+    RangeReader,
+    ZipEntry,
+    build_required_message,
+    is_static,
+    parse_core_metadata,
+    read_zip_directory,
+    sdist_metadata,
+    wheel_metadata,
+)
+from depslim.index.pages import parse_html_page, parse_json_page
+from depslim.index.routing import FIND_LINKS, Routing
+from depslim.index.transport import (
+    FileRangeReader,
+    is_local,
+    local_find_links,
+    local_path,
+    local_project_page,
+    sha256_file,
+)
+from depslim.models import CoreMetadata, IndexSource, Link, ProjectPage
+
+__all__ = [
+    "ACCEPT",
+    "ClientSettings",
+    "EventCallback",
+    "IndexClient",
+    "project_url",
+    "redact",
+]
+
+T = TypeVar("T")
+
+ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+_HTML_ACCEPT = "text/html, application/vnd.pypi.simple.v1+html;q=0.9"
+_JSON_TYPES = frozenset({"application/vnd.pypi.simple.v1+json", "application/json"})
+_HTML_TYPES = frozenset(
+    {"", "text/html", "application/vnd.pypi.simple.v1+html", "application/xhtml+xml"}
+)
+_ABSENT = frozenset({403, 404, 410})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_RETRY_STATUSES = frozenset({408, 429})
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_MIB = 1024 * 1024
+
+EventCallback = Callable[[str, str], None]
+"""``on_event(kind, url)``: progress for the CLI. Kinds: ``page`` (a page is fetched),
+``page-cached`` (answered from the cache), ``metadata`` (metadata is fetched),
+``metadata-cached``, ``range`` (a range request into a wheel), ``download`` (a whole
+file is downloaded) and ``retry`` (a request is about to be retried)."""
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("depslim")
+    except Exception:  # noqa: BLE001 - a missing dist-info must not break requests
+        return "0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientSettings:
+    """How the client talks to indexes.
+
+    ``timeout`` bounds connecting and each read; ``deadline`` bounds a whole request for
+    a page or metadata (``download_deadline`` for a whole file). ``retries`` is the
+    number of retries after the first attempt, waiting ``backoff_base * 2**n`` seconds
+    (at most ``backoff_max``) or what ``Retry-After`` asks (at most ``retry_after_cap``).
+    ``sleep`` is what waits: tests pass a recorder so that no test really sleeps.
+    """
+
+    timeout: float = 30.0
+    deadline: float = 120.0
+    download_deadline: float = 1800.0
+    retries: int = 3
+    backoff_base: float = 0.5
+    backoff_max: float = 10.0
+    retry_after_cap: float = 60.0
+    max_page_size: int = 64 * _MIB
+    max_metadata_size: int = 16 * _MIB
+    max_download_size: int = 4096 * _MIB
+    max_redirects: int = 10
+    concurrency: int = 8
+    range_requests: bool = True
+    range_tail: int = 65536
+    allow_build: bool = False
+    offline: bool = False
+    user_agent: str = field(default_factory=lambda: f"depslim/{_version()}")
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        positive = {
+            "timeout": self.timeout,
+            "deadline": self.deadline,
+            "download-deadline": self.download_deadline,
+            "max-page-size": self.max_page_size,
+            "max-metadata-size": self.max_metadata_size,
+            "max-download-size": self.max_download_size,
+            "concurrency": self.concurrency,
+            "range-tail": self.range_tail,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise InputError(f"{name} must be positive, got {value}")
+        not_negative = {
+            "retries": self.retries,
+            "backoff-base": self.backoff_base,
+            "backoff-max": self.backoff_max,
+            "retry-after-cap": self.retry_after_cap,
+            "max-redirects": self.max_redirects,
+        }
+        for name, value in not_negative.items():
+            if value < 0:
+                raise InputError(f"{name} must not be negative, got {value}")
+
+
+def redact(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def project_url(index: str, name: str) -> str:
+    """A project's page on a simple index: the index URL, the normalized name, a slash."""
+    base = index if index.endswith("/") else index + "/"
+    return f"{base}{canonicalize_name(name)}/"
+
+
+def _mb(size: int) -> str:
+    return f"{size / _MIB:g} MB"
+
+
+def _strip_fragment(url: str) -> str:
+    return url.partition("#")[0]
+
+
+def _reason(status: int, response: httpx.Response | None = None) -> str:
+    phrase = response.reason_phrase if response is not None else ""
+    return f"{status} {phrase or httpx.codes.get_reason_phrase(status)}".strip()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Deadline:
+    """When one attempt at a request must be complete, and how long that was."""
+
+    at: float
+    seconds: float
+
+
+class _RetryableError(Exception):
+    """One attempt failed in a way another attempt may not."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class _NoRangesError(Exception):
+    """The server does not answer range requests usefully: download the whole file."""
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class _Hashing:
+    """Hashes bytes as they stream past, for each algorithm the index gave (and sha256)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        wanted = {"sha256", *(n for n in names if n in hashlib.algorithms_guaranteed)}
+        self.digests = {name: hashlib.new(name) for name in sorted(wanted)}
+
+    def update(self, chunk: bytes) -> None:
+        for digest in self.digests.values():
+            digest.update(chunk)
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: digest.hexdigest() for name, digest in self.digests.items()}
+
+
+def _check_hashes(url: str, expected: Mapping[str, str], actual: Mapping[str, str]) -> None:
+    """Raise :class:`HashMismatchError` if any hash the index gave differs."""
+    for name, want in expected.items():
+        got = actual.get(name.lower())
+        if got is not None and got != want.lower():
+            raise HashMismatchError(
+                f"{name} mismatch for {redact(url)}: the index lists {want.lower()}, "
+                f"the bytes served have {got}",
+                url=url,
+            )
+
+
+class _Http:
+    """HTTP with retries, redirects followed by hand, size caps and deadlines."""
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        transport: httpx.BaseTransport | None,
+        on_event: EventCallback | None,
+    ) -> None:
+        self.settings = settings
+        self._on_event = on_event
+        self.client = httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(settings.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": settings.user_agent},
+            limits=httpx.Limits(
+                max_connections=settings.concurrency * 2,
+                max_keepalive_connections=settings.concurrency,
+            ),
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    def event(self, kind: str, url: str) -> None:
+        if self._on_event is not None:
+            self._on_event(kind, redact(url))
+
+    def request(
+        self,
+        url: str,
+        *,
+        ok: frozenset[int],
+        consume: Callable[[httpx.Response, _Deadline], T],
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        method: str = "GET",
+    ) -> T:
+        """Send a request until an answer with a status in ``ok`` is consumed.
+
+        ``consume(response, deadline)`` reads the body (see :meth:`read`); it may
+        raise :class:`_RetryableError` when the body breaks off. Statuses outside ``ok``
+        are retried (5xx, 408, 429) or raise :class:`IndexAccessError`.
+        """
+        settings = self.settings
+        attempts = settings.retries + 1
+        last = ""
+        retry_after: float | None = None
+        for attempt in range(attempts):
+            if attempt:
+                if retry_after is not None:
+                    delay = min(retry_after, settings.retry_after_cap)
+                else:
+                    delay = min(settings.backoff_max, settings.backoff_base * 2 ** (attempt - 1))
+                self.event("retry", url)
+                settings.sleep(delay)
+            try:
+                return self._attempt(
+                    method,
+                    url=url,
+                    ok=ok,
+                    consume=consume,
+                    headers=headers or {},
+                    deadline=deadline,
+                )
+            except _RetryableError as exc:
+                last, retry_after = exc.reason, exc.retry_after
+        tries = "attempt" if attempts == 1 else "attempts"
+        raise IndexAccessError(
+            f"{method} {redact(url)} failed after {attempts} {tries}: {last}", url=url
+        )
+
+    def _attempt(
+        self,
+        method: str,
+        *,
+        url: str,
+        ok: frozenset[int],
+        consume: Callable[[httpx.Response, _Deadline], T],
+        headers: Mapping[str, str],
+        deadline: float | None,
+    ) -> T:
+        settings = self.settings
+        seconds = deadline or settings.deadline
+        budget = _Deadline(at=time.monotonic() + seconds, seconds=seconds)
+        current = url
+        seen = [url]
+        for _ in range(settings.max_redirects + 1):
+            response = self._send(method, current, headers)
+            try:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in _REDIRECTS and location:
+                    target = _strip_fragment(urljoin(current, location.strip()))
+                    if target in seen:
+                        chain = " -> ".join(
+                            redact(u) for u in [*seen[seen.index(target) :], target]
+                        )
+                        raise IndexAccessError(
+                            f"{method} {redact(url)}: redirect loop ({chain})", url=url
+                        )
+                    seen.append(target)
+                    current = target
+                    continue
+                if status in ok:
+                    return consume(response, budget)
+                if status >= 500 or status in _RETRY_STATUSES:
+                    raise _RetryableError(
+                        _reason(status, response),
+                        _retry_after(response.headers.get("retry-after")),
+                    )
+                raise IndexAccessError(
+                    f"{method} {redact(current)} failed: {_reason(status, response)}", url=current
+                )
+            finally:
+                response.close()
+        raise IndexAccessError(
+            f"{method} {redact(url)}: more than {settings.max_redirects} redirects "
+            f"(last to {redact(current)})",
+            url=url,
+        )
+
+    def _send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
+        try:
+            request = self.client.build_request(method, url, headers=dict(headers))
+            return self.client.send(request, stream=True)
+        except httpx.TimeoutException:
+            raise _RetryableError(
+                f"timed out (no answer within {self.settings.timeout:g} s)"
+            ) from None
+        except httpx.UnsupportedProtocol as exc:
+            raise IndexAccessError(f"{method} {redact(url)}: {exc}", url=url) from None
+        except httpx.TransportError as exc:
+            raise _RetryableError(_describe(exc)) from None
+        except httpx.InvalidURL as exc:
+            raise IndexAccessError(f"invalid URL {redact(url)}: {exc}", url=url) from None
+
+    def read(
+        self,
+        response: httpx.Response,
+        deadline: _Deadline,
+        *,
+        max_bytes: int,
+        what: str,
+        sink: Callable[[bytes], None] | None = None,
+    ) -> bytes:
+        """Read a streamed body within the size cap and the deadline.
+
+        With ``sink`` the chunks go there and ``b""`` is returned; else the body is.
+        """
+        url = str(response.request.url)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise IndexAccessError(
+                f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+            )
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_bytes():
+                total += len(chunk)
+                if total > max_bytes:
+                    raise IndexAccessError(
+                        f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+                    )
+                if sink is None:
+                    chunks.append(chunk)
+                else:
+                    sink(chunk)
+                if time.monotonic() > deadline.at:
+                    raise IndexAccessError(
+                        f"GET {redact(url)}: no complete answer within {deadline.seconds:g} s",
+                        url=url,
+                    )
+        except httpx.TimeoutException:
+            raise _RetryableError(
+                f"timed out mid-answer (nothing for {self.settings.timeout:g} s)"
+            ) from None
+        except httpx.DecodingError as exc:
+            raise IndexAccessError(
+                f"GET {redact(url)}: cannot decode the answer: {exc}", url=url
+            ) from None
+        except httpx.TransportError as exc:
+            raise _RetryableError(_describe(exc, mid_body=True)) from None
+        return b"".join(chunks)
+
+
+def _describe(exc: httpx.TransportError, *, mid_body: bool = False) -> str:
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({detail})"
+    if mid_body or isinstance(exc, (httpx.ReadError, httpx.RemoteProtocolError)):
+        return f"connection reset or closed mid-answer ({detail})"
+    return detail
+
+
+class _HttpRangeReader:
+    """A :class:`RangeReader` over HTTP range requests, starting from a fetched tail."""
+
+    def __init__(
+        self, client: IndexClient, url: str, size: int, tail_start: int, tail: bytes
+    ) -> None:
+        self._client = client
+        self._url = url
+        self._size = size
+        self._tail_start = tail_start
+        self._tail = tail
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, start: int, length: int) -> bytes:
+        end = min(start + max(length, 0), self._size)
+        if start < 0 or start >= end:
+            return b""
+        if start >= self._tail_start and end <= self._tail_start + len(self._tail):
+            return self._tail[start - self._tail_start : end - self._tail_start]
+        return self._client._fetch_range(self._url, start, end)
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One piece of work, done once: by a pool thread or by the first caller to need it."""
+
+    future: Future[Any] = field(default_factory=Future)
+    claimed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A page body as fetched (or as revalidated from the cache)."""
+
+    status: int
+    body: bytes
+    content_type: str
+    url: str
+
+
+class IndexClient:
+    """Finds files and metadata on the indexes :class:`Routing` allows for each project.
+
+    Use as a context manager, or call :meth:`close`. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings | None = None,
+        *,
+        routing: Routing,
+        cache: Cache | None = None,
+        transport: httpx.BaseTransport | None = None,
+        on_event: EventCallback | None = None,
+    ) -> None:
+        self.settings = settings or ClientSettings()
+        self.routing = routing
+        self.cache = cache
+        self._http = _Http(self.settings, transport, on_event)
+        self._lock = threading.Lock()
+        self._slots: dict[Hashable, _Slot] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._closed = False
+        self._computed_sha256: dict[str, str] = {}
+        self._absent: dict[NormalizedName, list[str]] = {}
+
+    # -- lifetime ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop background work and close connections."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        self._http.close()
+
+    def __enter__(self) -> IndexClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- once-only work ------------------------------------------------------------------
+
+    def _once(self, key: Hashable, work: Callable[[], T]) -> T:
+        """Do ``work`` once per client for ``key``; later callers get its result or error.
+
+        A caller that finds the work queued but not started takes it over rather than
+        waiting behind other background work.
+        """
+        with self._lock:
+            slot = self._slots.get(key)
+            if slot is None:
+                slot = self._slots[key] = _Slot()
+            run = not slot.claimed
+            slot.claimed = True
+        if run:
+            self._fill(slot, work)
+        result: T = slot.future.result()
+        return result
+
+    def _background(self, key: Hashable, work: Callable[[], object]) -> None:
+        with self._lock:
+            if self._closed or key in self._slots:
+                return
+            slot = self._slots[key] = _Slot()
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.settings.concurrency, thread_name_prefix="depslim-index"
+                )
+            self._executor.submit(self._run_claimed, slot, work)
+
+    def _run_claimed(self, slot: _Slot, work: Callable[[], object]) -> None:
+        with self._lock:
+            if slot.claimed:
+                return
+            slot.claimed = True
+        self._fill(slot, work)
+
+    @staticmethod
+    def _fill(slot: _Slot, work: Callable[[], Any]) -> None:
+        # Errors are kept for the synchronous caller, never printed from a thread.
+        try:
+            result = work()
+        except BaseException as exc:
+            slot.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            slot.future.set_result(result)
+
+    # -- PackageFinder -----------------------------------------------------------------
+
+    def links(self, name: NormalizedName | str) -> Sequence[Link]:
+        """Every file the indexes allowed for ``name`` offer; empty if none has it.
+
+        Simple indexes are asked in order and the first that lists the project wins;
+        find-links locations are always merged in.
+        """
+        project = canonicalize_name(name)
+        return self._once(("links", project), lambda: self._collect_links(project))
+
+    def metadata(self, link: Link) -> CoreMetadata:
+        """Core metadata of ``link``'s file: PEP 658 file, else range requests, else download."""
+        return self._once(("metadata", link.url), lambda: self._metadata(link))
+
+    def prefetch(self, names: Iterable[NormalizedName | str]) -> None:
+        """Start fetching these projects' pages in the background; return at once."""
+        for name in names:
+            project = canonicalize_name(name)
+            self._background(("links", project), partial(self._collect_links, project))
+
+    def prefetch_metadata(self, links: Iterable[Link]) -> None:
+        """Start fetching these files' metadata in the background; return at once."""
+        for link in links:
+            self._background(("metadata", link.url), partial(self._metadata, link))
+
+    def file_sha256(self, link: Link) -> str:
+        """The file's sha256: the index's if it gave one, else download and hash it."""
+        if link.sha256:
+            return link.sha256.lower()
+        return self._once(("sha256", link.url), lambda: self._compute_sha256(link))
+
+    def link_for_url(self, name: NormalizedName | str, url: str) -> Link:
+        """A link for a direct reference (``name @ url``); hashes from the URL fragment.
+
+        ``url`` is an http(s) or ``file://`` URL or a local path. The link's ``index``
+        is empty: the file comes from no index. Raises :class:`InputError` when the URL
+        does not name a wheel or sdist of ``name``.
+        """
+        project = canonicalize_name(name)
+        file_url, _, fragment = url.strip().partition("#")
+        hashes: dict[str, str] = {}
+        for part in fragment.split("&"):
+            algorithm, _, digest = part.partition("=")
+            algorithm = algorithm.strip().lower()
+            if algorithm in hashlib.algorithms_guaranteed and _HEX.fullmatch(digest.strip()):
+                hashes[algorithm] = digest.strip().lower()
+        size: int | None = None
+        if is_local(file_url):
+            path = local_path(file_url)
+            filename = path.name
+            with contextlib.suppress(OSError):
+                size = path.stat().st_size
+            file_url = path.resolve().as_uri()
+        else:
+            filename = unquote(urlsplit(file_url).path.rpartition("/")[2])
+        parsed = parse_filename(filename, project=project)
+        if parsed is None:
+            raise InputError(
+                f"{redact(url)} (for {project}) does not name a wheel or an sdist file"
+            )
+        found, version, kind, tags, build = parsed
+        if found != project:
+            raise InputError(f"{redact(url)} is a file of {found}, not of {project}")
+        return Link(
+            url=file_url,
+            filename=filename,
+            name=project,
+            version=version,
+            kind=kind,
+            index="",
+            tags=tags,
+            build=build,
+            hashes=MappingProxyType(hashes),
+            size=size,
+        )
+
+    # -- extras beyond the protocol ----------------------------------------------------
+
+    def searched(self, name: NormalizedName | str) -> tuple[str, ...]:
+        """Why the indexes asked for ``name`` did not have it (URL and status), for messages.
+
+        The PyTorch index answers 403 for projects it does not have: such answers count
+        as "not on this index" and are listed here.
+        """
+        with self._lock:
+            return tuple(self._absent.get(canonicalize_name(name), ()))
+
+    def wheel_entries(self, link: Link) -> list[ZipEntry]:
+        """The zip directory of a wheel (read with range requests when possible)."""
+        if not link.is_wheel:
+            raise IndexAccessError(f"{link.filename} is not a wheel", url=link.url)
+        return self._once(
+            ("entries", link.url),
+            lambda: self._with_wheel_reader(
+                link,
+                lambda reader: read_zip_directory(
+                    reader, tail=self.settings.range_tail, source=link.url
+                ),
+            ),
+        )
+
+    # -- pages -------------------------------------------------------------------------
+
+    def _collect_links(self, project: NormalizedName) -> tuple[Link, ...]:
+        sources = self.routing.sources_for(project)
+        found: list[Link] = []
+        for source in sources:
+            if source.kind == FIND_LINKS:
+                continue
+            page = self._project_page(source, project)
+            if page is not None:
+                found.extend(link for link in page.links if link.name == project)
+                break  # the first index that has the project wins
+        for source in sources:
+            if source.kind == FIND_LINKS:
+                found.extend(link for link in self._find_links(source) if link.name == project)
+        unique: dict[str, Link] = {}
+        for link in found:
+            unique.setdefault(link.url, link)
+        return tuple(unique.values())
+
+    def _project_page(self, source: IndexSource, project: NormalizedName) -> ProjectPage | None:
+        if is_local(source.url):
+            return local_project_page(source.url, project)
+        url = project_url(source.url, project)
+        status, page = self._fetch_page(
+            url,
+            ACCEPT,
+            lambda fetched: self._parse_page(fetched, index=source.url, project=project),
+        )
+        if page is None:
+            note = f"{redact(url)}: {_reason(status)}"
+            with self._lock:
+                self._absent.setdefault(project, []).append(note)
+        return page
+
+    def _find_links(self, source: IndexSource) -> tuple[Link, ...]:
+        def load() -> tuple[Link, ...]:
+            if is_local(source.url):
+                return local_find_links(source.url)
+            status, page = self._fetch_page(
+                source.url,
+                _HTML_ACCEPT,
+                lambda fetched: self._parse_page(fetched, index=source.url, project=None),
+            )
+            if page is None:
+                raise IndexAccessError(
+                    f"find-links page {redact(source.url)}: {_reason(status)}", url=source.url
+                )
+            return page.links
+
+        return self._once(("find-links", source.url), load)
+
+    def _parse_page(
+        self, fetched: _Fetched, *, index: str, project: NormalizedName | None
+    ) -> ProjectPage:
+        kind = fetched.content_type.partition(";")[0].strip().lower()
+        if kind in _JSON_TYPES and project is not None:
+            return parse_json_page(fetched.body, url=fetched.url, index=index, project=project)
+        if kind in _HTML_TYPES:
+            return parse_html_page(fetched.body, url=fetched.url, index=index, project=project)
+        raise IndexAccessError(
+            f"{redact(fetched.url)}: unexpected Content-Type {kind!r} "
+            "(expected a PEP 691 JSON or PEP 503 HTML page)",
+            url=fetched.url,
+        )
+
+    def _fetch_page(
+        self,
+        url: str,
+        accept: str,
+        parse: Callable[[_Fetched], ProjectPage],
+        *,
+        revalidate: bool = True,
+    ) -> tuple[int, ProjectPage | None]:
+        """``(200, page)``, or ``(status, None)`` when the index answered 403/404/410.
+
+        The cached copy is revalidated (``If-None-Match`` / ``If-Modified-Since``); a page
+        is stored only once it parsed, so a broken answer never poisons the cache.
+        """
+        cached = self.cache.get_page(url) if self.cache is not None else None
+        if self.settings.offline:
+            if cached is None:
+                raise IndexAccessError(
+                    f"{redact(url)} is not in the cache and --offline forbids the network: "
+                    "run once without --offline",
+                    url=url,
+                )
+            self._http.event("page-cached", url)
+            if cached.status in _ABSENT:
+                return cached.status, None
+            return 200, parse(_from_cache(cached))
+        headers = {"Accept": accept}
+        if revalidate and cached is not None and cached.status == 200:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        self._http.event("page", url)
+        max_bytes = self.settings.max_page_size
+
+        def consume(response: httpx.Response, deadline: _Deadline) -> tuple[httpx.Response, bytes]:
+            body = b""
+            if response.status_code == 200:
+                body = self._http.read(response, deadline, max_bytes=max_bytes, what="page")
+            return response, body
+
+        response, body = self._http.request(
+            url, ok=frozenset({200, 304, *_ABSENT}), consume=consume, headers=headers
+        )
+        status = response.status_code
+        if status == 304:
+            conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+            if cached is None or not conditional:
+                raise IndexAccessError(
+                    f"GET {redact(url)}: 304 Not Modified for a page never fetched", url=url
+                )
+            self._http.event("page-cached", url)
+            try:
+                return 200, parse(_from_cache(cached))
+            except IndexAccessError:
+                # The stored copy no longer parses (e.g. a newer depslim is stricter).
+                return self._fetch_page(url, accept, parse, revalidate=False)
+        content_type = response.headers.get("content-type", "")
+        page = None
+        if status == 200:
+            page = parse(_Fetched(status, body, content_type, str(response.url)))
+        if self.cache is not None:
+            self.cache.put_page(
+                CachedPage(
+                    url=url,
+                    base_url=str(response.url),
+                    status=status,
+                    body=body,
+                    content_type=content_type,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                )
+            )
+        return status, page
+
+    # -- metadata ----------------------------------------------------------------------
+
+    @staticmethod
+    def _metadata_key(link: Link) -> str:
+        if link.metadata_hashes and link.metadata_hashes.get("sha256"):
+            return f"metadata-sha256:{link.metadata_hashes['sha256'].lower()}"
+        if link.sha256:
+            return f"file-sha256:{link.sha256.lower()}"
+        return f"url:{link.url}"
+
+    def _metadata(self, link: Link) -> CoreMetadata:
+        key = self._metadata_key(link)
+        # A local file without a hash may be rebuilt in place: only content addresses
+        # are safe cache keys for it (and reading it again is cheap).
+        cache = None if is_local(link.url) and key.startswith("url:") else self.cache
+        if cache is not None:
+            cached = cache.get_metadata(key)
+            if cached is not None:
+                self._http.event("metadata-cached", link.url)
+                return self._accept(link, cached)
+        if self.settings.offline and not is_local(link.url):
+            raise IndexAccessError(
+                f"metadata of {link.filename} is not in the cache and --offline forbids the "
+                "network: run once without --offline",
+                url=link.url,
+            )
+        self._http.event("metadata", link.url)
+        meta = self._accept(link, self._load_metadata(link))
+        if cache is not None:
+            cache.put_metadata(key, meta)
+        return meta
+
+    def _accept(self, link: Link, meta: CoreMetadata) -> CoreMetadata:
+        """Check metadata against its file name; refuse dynamic sdist metadata."""
+        if meta.name != link.name or meta.version != link.version:
+            raise IndexAccessError(
+                f"{redact(link.url)}: the metadata names {meta.name} {meta.version}, "
+                f"the file name {link.name} {link.version}",
+                url=link.url,
+            )
+        if not link.is_wheel and not is_static(meta):
+            if not self.settings.allow_build:
+                raise BuildRequiredError(build_required_message(link.filename))
+            raise BuildRequiredError(
+                f"{link.filename}: its metadata is dynamic and building metadata is not "
+                "supported yet; use a wheel of this version or pin another version"
+            )
+        return meta
+
+    def _load_metadata(self, link: Link) -> CoreMetadata:
+        if link.metadata_hashes is not None:
+            data = self._pep658(link)
+            if data is not None:
+                return parse_core_metadata(data, source=_strip_fragment(link.url) + ".metadata")
+        if link.is_wheel:
+            raw = self._with_wheel_reader(
+                link,
+                lambda reader: wheel_metadata(
+                    reader,
+                    name=link.name,
+                    version=link.version,
+                    tail=self.settings.range_tail,
+                    source=link.url,
+                ),
+            )
+            return parse_core_metadata(raw, source=link.url)
+        if is_local(link.url):
+            path = local_path(link.url)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise IndexAccessError(f"cannot read {path}: {exc.strerror}", url=link.url) from exc
+            hashing = _Hashing(link.hashes)
+            hashing.update(data)
+            _check_hashes(link.url, link.hashes, hashing.hexdigests())
+            return sdist_metadata(data, link.filename)
+        path = self._download(link)
+        try:
+            return sdist_metadata(path.read_bytes(), link.filename)
+        finally:
+            _unlink(path)
+
+    def _pep658(self, link: Link) -> bytes | None:
+        """The PEP 658 metadata file, hash-checked; ``None`` if the index lacks it after all."""
+        url = _strip_fragment(link.url) + ".metadata"
+        expected = link.metadata_hashes or {}
+        if is_local(url):
+            path = local_path(url)
+            if not path.is_file():
+                return None
+            data = path.read_bytes()
+        else:
+            max_bytes = self.settings.max_metadata_size
+
+            def consume(response: httpx.Response, deadline: _Deadline) -> bytes | None:
+                if response.status_code != 200:
+                    return None
+                return self._http.read(response, deadline, max_bytes=max_bytes, what="metadata")
+
+            fetched = self._http.request(url, ok=frozenset({200, 403, 404, 410}), consume=consume)
+            if fetched is None:
+                return None
+            data = fetched
+        hashing = _Hashing(expected)
+        hashing.update(data)
+        _check_hashes(url, expected, hashing.hexdigests())
+        return data
+
+    def _with_wheel_reader(self, link: Link, use: Callable[[RangeReader], T]) -> T:
+        """Apply ``use`` to the wheel: in place on disk, by ranges, or downloaded."""
+        if is_local(link.url):
+            return use(FileRangeReader(local_path(link.url)))
+        if self.settings.offline:
+            raise IndexAccessError(
+                f"{link.filename} is not in the cache and --offline forbids the network: "
+                "run once without --offline",
+                url=link.url,
+            )
+        if self.settings.range_requests:
+            try:
+                return self._with_ranges(link, use)
+            except _NoRangesError:
+                pass
+        path = self._download(link)
+        try:
+            return use(FileRangeReader(path))
+        finally:
+            _unlink(path)
+
+    def _with_ranges(self, link: Link, use: Callable[[RangeReader], T]) -> T:
+        url = _strip_fragment(link.url)
+        tail = self.settings.range_tail
+        self._http.event("range", url)
+
+        def consume(response: httpx.Response, deadline: _Deadline) -> tuple[int, Any]:
+            status = response.status_code
+            if status == 206:
+                body = self._http.read(response, deadline, max_bytes=tail, what="range answer")
+                return status, (response.headers.get("content-range", ""), body)
+            if status == 200:
+                # The server ignored Range and is sending the whole file: keep it.
+                return status, self._spool(response, deadline, link)
+            return status, None
+
+        status, result = self._http.request(
+            url,
+            ok=frozenset({200, 206, 416}),
+            consume=consume,
+            headers={"Range": f"bytes=-{tail}", "Accept-Encoding": "identity"},
+            deadline=self.settings.download_deadline,
+        )
+        if status == 200:
+            path: Path = result
+            try:
+                return use(FileRangeReader(path))
+            finally:
+                _unlink(path)
+        if status != 206:
+            raise _NoRangesError
+        content_range, body = result
+        match = _CONTENT_RANGE.match(content_range)
+        if match is None or match.group(3) == "*":
+            raise _NoRangesError
+        start, end, size = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if end - start + 1 != len(body) or end >= size:
+            raise _NoRangesError
+        if start == 0 and end == size - 1:
+            return use(BytesRangeReader(body))
+        return use(_HttpRangeReader(self, url, size, start, body))
+
+    def _fetch_range(self, url: str, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of the file at ``url`` by one range request."""
+        self._http.event("range", url)
+        wanted = end - start
+
+        def consume(response: httpx.Response, deadline: _Deadline) -> bytes:
+            if response.status_code != 206:
+                raise _NoRangesError
+            match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+            if match is None or int(match.group(1)) != start:
+                raise _NoRangesError
+            return self._http.read(response, deadline, max_bytes=wanted, what="range answer")
+
+        body = self._http.request(
+            url,
+            ok=frozenset({200, 206}),
+            consume=consume,
+            headers={"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"},
+            deadline=self.settings.download_deadline,
+        )
+        if len(body) != wanted:
+            raise _NoRangesError
+        return body
+
+    # -- downloads and hashes ----------------------------------------------------------
+
+    def _spool(self, response: httpx.Response, deadline: _Deadline, link: Link) -> Path:
+        """Stream a whole file to a temporary file, hash it and check the index's hashes."""
+        hashing = _Hashing(link.hashes)
+        fd, name = tempfile.mkstemp(prefix="depslim-", suffix=".part")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+
+                def sink(chunk: bytes) -> None:
+                    hashing.update(chunk)
+                    handle.write(chunk)
+
+                self._http.read(
+                    response,
+                    deadline,
+                    max_bytes=self.settings.max_download_size,
+                    what="file",
+                    sink=sink,
+                )
+            digests = hashing.hexdigests()
+            _check_hashes(link.url, link.hashes, digests)
+        except BaseException:
+            _unlink(path)
+            raise
+        self._remember_sha256(link, digests["sha256"])
+        return path
+
+    def _download(self, link: Link) -> Path:
+        """Download ``link`` whole into a temporary file (the caller deletes it)."""
+        url = _strip_fragment(link.url)
+        self._http.event("download", url)
+        return self._http.request(
+            url,
+            ok=frozenset({200}),
+            consume=lambda response, deadline: self._spool(response, deadline, link),
+            headers={"Accept-Encoding": "identity"},
+            deadline=self.settings.download_deadline,
+        )
+
+    def _remember_sha256(self, link: Link, digest: str) -> None:
+        with self._lock:
+            self._computed_sha256[link.url] = digest
+        if self.cache is not None and not link.sha256:
+            self.cache.put_file_hash(link.url, link.size, digest)
+
+    def _compute_sha256(self, link: Link) -> str:
+        if is_local(link.url):
+            digest = sha256_file(local_path(link.url))
+            hashing = {"sha256": digest}
+            _check_hashes(link.url, link.hashes, hashing)
+            return digest
+        with self._lock:
+            known = self._computed_sha256.get(link.url)
+        if known is not None:
+            return known
+        if self.cache is not None:
+            cached = self.cache.get_file_hash(link.url, link.size)
+            if cached is not None:
+                return cached
+        if self.settings.offline:
+            raise IndexAccessError(
+                f"the sha256 of {link.filename} is not in the cache and --offline forbids "
+                "the network: run once without --offline",
+                url=link.url,
+            )
+        path = self._download(link)
+        _unlink(path)
+        with self._lock:
+            return self._computed_sha256[link.url]
+
+
+def _from_cache(cached: CachedPage) -> _Fetched:
+    return _Fetched(200, cached.body, cached.content_type, cached.base_url or cached.url)
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
