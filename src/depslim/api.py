@@ -31,9 +31,21 @@ from depslim.index.client import ClientSettings, IndexClient
 from depslim.index.routing import Routing
 from depslim.inputs import parse_pyproject, parse_requirements, project_name, read_tool_table
 from depslim.lockfile import lock_to_json, read_requirements_lock, render_requirements_txt
-from depslim.models import InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
+from depslim.models import IndexSource, InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
+from depslim.resolve.policy import cpu_candidate_filter, cpu_candidate_key, explicit_locals
+from depslim.resolve.requirements import Req
 from depslim.resolve.resolver import Resolution, resolve
 from depslim.target import Target
+from depslim.variants import (
+    DEFAULT_TORCH_INDEX,
+    Swap,
+    TorchPolicy,
+    apply_swaps,
+    explain_gpu,
+    is_gpu_package,
+    swap_requirement,
+    torch_policy_for,
+)
 
 __all__ = ["PYPI", "LockResult", "find_project_config", "load_settings", "lock", "write_atomic"]
 
@@ -108,6 +120,7 @@ class LockResult:
 
     lock: Lock
     warnings: tuple[str, ...] = ()
+    swaps: tuple[Swap, ...] = ()
     resolution: Resolution | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -122,6 +135,10 @@ class LockResult:
         """The lock as plain data (what ``--json`` prints)."""
         data = lock_to_json(self.lock)
         data["warnings"] = list(self.warnings)
+        data["swaps"] = [
+            {"from": sw.original, "to": sw.replacement, "kind": sw.kind, "note": sw.note}
+            for sw in self.swaps
+        ]
         return data
 
     def write(self, path: str | Path) -> None:
@@ -253,6 +270,9 @@ def lock(
     timeout: float | None = None,
     retries: int | None = None,
     concurrency: int | None = None,
+    torch_backend: str | None = None,
+    torch_index_url: str | None = None,
+    headless: bool | None = None,
     config: str | Path | bool | None = True,
     progress: Progress | None = None,
     client_settings: ClientSettings | None = None,
@@ -265,6 +285,10 @@ def lock(
     ``upgrade`` (everything) or ``upgrade_packages`` asks. ``config`` is the
     pyproject.toml holding ``[tool.depslim]`` (``True``: the nearest one above the first
     input; ``False``/``None``: none). Explicit arguments override the config file.
+
+    On Linux targets the torch family resolves from the PyTorch CPU index
+    (``torch_index_url``) and known GPU packages are swapped for CPU ones, unless
+    ``torch_backend="pypi"``; ``headless`` also swaps opencv for its headless build.
 
     Raises :class:`~depslim.errors.InputError` (bad input),
     :class:`~depslim.errors.NoSolutionError` (conflict) or
@@ -329,7 +353,34 @@ def lock(
 
     output_path = Path(output) if output is not None else None
     preferred = _preferences(output_path, upgrade=upgrade, upgrade_packages=upgrade_packages)
-    routing = Routing.simple(chosen_index, extra_urls, links_dirs)
+    policy = torch_policy_for(
+        target,
+        torch_backend or settings.torch_backend or "cpu",
+        torch_index_url or settings.torch_index_url or DEFAULT_TORCH_INDEX,
+        settings.torch_family or (),
+    )
+    headless = bool(headless if headless is not None else settings.headless)
+    backend = "pypi" if policy is None else policy.backend
+    roots = [r for r in declared.requirements if not r.constraint]
+    _, root_swaps, findings = apply_swaps(
+        [r.requirement for r in roots], target=target, headless=headless, backend=backend
+    )
+    warnings = [f"{f.requirement}: {f.message}" for f in findings]
+    routing = _routing(
+        chosen_index,
+        extra_urls=extra_urls,
+        find_links=links_dirs,
+        policy=policy,
+        declared=declared,
+        warnings=warnings,
+    )
+    swaps: dict[str, Swap] = {str(sw): sw for sw in root_swaps}
+
+    def hook(requirement: Requirement) -> Requirement:
+        new, swap = swap_requirement(requirement, target=target, headless=headless, backend=backend)
+        if swap is not None:
+            swaps.setdefault(str(swap), swap)
+        return new
 
     flags: list[str] = []
     if chosen_index != PYPI:
@@ -343,6 +394,12 @@ def lock(
         flags.append("--all-extras")
     if allow_pre:
         flags.append("--pre")
+    if target.os == "linux" and policy is None:
+        flags += ["--torch-backend", "pypi"]
+    if policy is not None and policy.index_url != DEFAULT_TORCH_INDEX:
+        flags += ["--torch-index-url", policy.index_url]
+    if headless:
+        flags.append("--headless")
     options = {
         "index_url": chosen_index,
         "extra_index_urls": extra_urls,
@@ -351,6 +408,10 @@ def lock(
         "extras": sorted(extras),
         "groups": sorted(groups),
         "all_extras": all_extras,
+        "torch_backend": backend,
+        "torch_index_url": policy.index_url if policy else None,
+        "torch_family": sorted(policy.family) if policy else [],
+        "headless": headless,
     }
 
     def on_event(kind: str, url: str) -> None:
@@ -364,21 +425,104 @@ def lock(
             target,
             preferred=preferred,
             allow_prereleases=allow_pre,
+            requirement_hook=hook,
+            candidate_key=cpu_candidate_key(policy) if policy else None,
+            candidate_filter=cpu_candidate_filter(policy) if policy else None,
             progress=progress,
             root_label=_root_label,
         )
         pins = _pins(resolution, client)
 
+    warnings += _gpu_warnings(resolution, roots, policy)
+    used_indexes = {p.index.rstrip("/") for p in pins}
+    lock_extra = list(extra_urls)
+    for sources in routing.bound.values():
+        for source in sources:
+            if source.url.rstrip("/") in used_indexes and source.url not in lock_extra:
+                lock_extra.append(source.url)
+    notes = [f"swapped: {sw}" for sw in sorted(swaps.values(), key=str)]
+    if policy is not None:
+        rerouted = sorted(p.name for p in pins if p.name in routing.bound)
+        if rerouted:
+            notes.append(f"from {policy.index_url} only (CPU builds): {', '.join(rerouted)}")
+
     result_lock = Lock(
         target=target,
         pins=pins,
         index_url=chosen_index,
-        extra_index_urls=tuple(extra_urls),
+        extra_index_urls=tuple(lock_extra),
         find_links=tuple(links_dirs),
         command=_command(paths, output_path, target, flags),
         inputs_hash=_inputs_hash(declared, target, options),
+        notes=tuple(notes),
     )
-    return LockResult(lock=result_lock, warnings=(), resolution=resolution)
+    return LockResult(
+        lock=result_lock,
+        warnings=tuple(warnings),
+        resolution=resolution,
+        swaps=tuple(sorted(swaps.values(), key=str)),
+    )
+
+
+def _sibling_index(url: str, label: str) -> str:
+    """``…/whl/cpu`` → ``…/whl/cu121``: where PyTorch serves builds with that label."""
+    base = url.rstrip("/")
+    head, _, last = base.rpartition("/")
+    return f"{head}/{label}" if last == "cpu" else base
+
+
+def _routing(
+    index_url: str,
+    *,
+    extra_urls: Sequence[str],
+    find_links: Sequence[str],
+    policy: TorchPolicy | None,
+    declared: Inputs,
+    warnings: list[str],
+) -> Routing:
+    """Plain routing, plus the torch family bound to its index when the policy is on."""
+    plain = Routing.simple(index_url, extra_urls, find_links)
+    if policy is None:
+        return plain
+    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
+    exclusive = {policy.index_url}
+    for name in sorted(policy.family):
+        url = policy.index_url
+        reqs = [
+            Req.from_requirement(r.requirement, origin=str(r.origin))
+            for r in declared.requirements
+            if r.name == name
+        ]
+        labels = sorted(lbl for lbl in explicit_locals(reqs) if lbl != "cpu")
+        if labels:
+            url = _sibling_index(policy.index_url, labels[0])
+            exclusive.add(url)
+            warnings.append(
+                f"{name}: the requirement names the +{labels[0]} build explicitly; kept, "
+                f"taken from {url} (drop the local label to get the CPU build)"
+            )
+        bound[name] = (IndexSource(url=url),)
+    return Routing(
+        default=plain.default,
+        find_links=plain.find_links,
+        bound=bound,
+        exclusive=frozenset(exclusive),
+    )
+
+
+def _gpu_warnings(
+    resolution: Resolution, roots: Sequence[InputRequirement], policy: TorchPolicy | None
+) -> list[str]:
+    """Name every GPU package left in a CPU-policy lock and the chain that pulled it."""
+    if policy is None:
+        return []
+    chains = explain_gpu(resolution.dependencies, [r.name for r in roots])
+    out = []
+    for name, found in chains.items():
+        reason = is_gpu_package(name)
+        path = " -> ".join(found[0]) if found else "an unknown path"
+        out.append(f"{name} is a GPU package ({reason}) still in the lock, pulled in by {path}")
+    return out
 
 
 def _unique(items: Iterable[str]) -> list[str]:

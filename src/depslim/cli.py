@@ -168,6 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL|DIR",
         help="a directory or HTML page of distribution files",
     )
+    gpu = lock.add_argument_group("GPU builds (see docs/gpu.md)")
+    gpu.add_argument(
+        "--torch-backend",
+        choices=["cpu", "pypi"],
+        help="cpu (default on Linux targets): the torch family from the PyTorch CPU index "
+        "and GPU packages swapped for CPU ones; pypi: keep what PyPI serves (CUDA builds)",
+    )
+    gpu.add_argument(
+        "--torch-index-url",
+        metavar="URL",
+        help="index of the torch family's CPU builds (default: https://download.pytorch.org/whl/cpu)",
+    )
+    gpu.add_argument(
+        "--headless",
+        action="store_true",
+        default=None,
+        help="also swap opencv-python for opencv-python-headless (no GUI/libGL)",
+    )
     net = lock.add_argument_group("network and cache")
     net.add_argument(
         "--cache-dir",
@@ -259,6 +277,9 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             timeout=args.timeout,
             retries=args.retries,
             concurrency=args.concurrency,
+            torch_backend=args.torch_backend,
+            torch_index_url=args.torch_index_url,
+            headless=args.headless,
             config=config,
             progress=progress,
         )

@@ -34,26 +34,36 @@ if TYPE_CHECKING:
 
     Info = RequirementInformation[Req, Candidate]
 
-__all__ = ["Provider"]
+__all__ = ["Descending", "Provider", "newest_first"]
 
 #: A hook applied to every requirement the resolver meets (the GPU→CPU swaps use it).
 RequirementHook = Callable[[Requirement], Requirement]
 #: Sort key among one project's candidates (smaller first), after the preferred pin.
 CandidateKey = Callable[[Candidate], Any]
+#: Narrows one project's candidates given the requirements on it (the CPU policy uses it).
+CandidateFilter = Callable[[NormalizedName, list[Candidate], Sequence[Req]], list[Candidate]]
 
 
-def _newest_first(candidate: Candidate) -> Any:
-    return _Desc(candidate.version)
+class Descending:
+    """Wraps a sort key so that larger values sort first."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __lt__(self, other: Descending) -> bool:
+        return bool(self.key > other.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Descending) and bool(self.key == other.key)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-class _Desc:
-    __slots__ = ("v",)
-
-    def __init__(self, v: Version) -> None:
-        self.v = v
-
-    def __lt__(self, other: _Desc) -> bool:
-        return self.v > other.v
+def newest_first(candidate: Candidate) -> Any:
+    """The default order among one project's candidates: highest version first."""
+    return Descending(candidate.version)
 
 
 class Provider(AbstractProvider[Req, Candidate, str]):
@@ -69,6 +79,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         allow_prereleases: bool = False,
         requirement_hook: RequirementHook | None = None,
         candidate_key: CandidateKey | None = None,
+        candidate_filter: CandidateFilter | None = None,
     ) -> None:
         self.finder = finder
         self.target = target
@@ -77,7 +88,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.preferred = dict(preferred or {})
         self.allow_prereleases = allow_prereleases
         self.requirement_hook = requirement_hook
-        self.candidate_key = candidate_key or _newest_first
+        self.candidate_key = candidate_key or newest_first
+        self.candidate_filter = candidate_filter
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
@@ -148,6 +160,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             if c.version not in bad and all(s.contains(c.version, prereleases=True) for s in specs)
         ]
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
+        if self.candidate_filter is not None:
+            matching = self.candidate_filter(name, matching, reqs + constraints)
         matching.sort(key=self._order_key(name))
         if matching:
             self.finder.prefetch_metadata([pick_metadata_link(matching[0])])

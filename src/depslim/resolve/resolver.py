@@ -21,7 +21,7 @@ from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
 from depslim.resolve.protocol import PackageFinder
-from depslim.resolve.provider import CandidateKey, Provider, RequirementHook
+from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
 
@@ -63,6 +63,7 @@ def resolve(
     allow_prereleases: bool = False,
     requirement_hook: RequirementHook | None = None,
     candidate_key: CandidateKey | None = None,
+    candidate_filter: CandidateFilter | None = None,
     progress: Callable[[str], None] | None = None,
     root_label: Callable[[Location], str] = str,
 ) -> Resolution:
@@ -92,6 +93,7 @@ def resolve(
         allow_prereleases=allow_prereleases,
         requirement_hook=requirement_hook,
         candidate_key=candidate_key,
+        candidate_filter=candidate_filter,
     )
     finder.prefetch(sorted({r.name for r in roots if not r.url}))
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
