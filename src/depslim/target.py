@@ -161,14 +161,26 @@ class Target:
         """Position of ``tag`` in :meth:`tags` (lower is better), or ``None`` if unsupported."""
         return _tag_priority(self).get(tag)
 
+    def best_rank(self, tags: frozenset[_tags.Tag]) -> int | None:
+        """The best :meth:`tag_rank` among a wheel's ``tags``; ``None`` if none fits."""
+        return _best_rank(self, tags)
+
     def supports(self, tags: frozenset[_tags.Tag]) -> bool:
         """True when a wheel carrying ``tags`` installs on the target."""
-        return any(t in _tag_priority(self) for t in tags)
+        return _best_rank(self, tags) is not None
 
 
 @lru_cache(maxsize=16)
 def _tag_priority(target: Target) -> dict[_tags.Tag, int]:
     return {tag: i for i, tag in enumerate(target.tags())}
+
+
+@lru_cache(maxsize=8192)
+def _best_rank(target: Target, tags: frozenset[_tags.Tag]) -> int | None:
+    # Wheels of one project share a few tag sets: rank each set once per target.
+    priority = _tag_priority(target)
+    ranks = [r for t in tags if (r := priority.get(t)) is not None]
+    return min(ranks) if ranks else None
 
 
 def _parse_python(python: str | None) -> tuple[tuple[int, int], str]:

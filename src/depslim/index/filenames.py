@@ -8,10 +8,11 @@ gives ``None`` rather than an exception, because index pages list all sorts of f
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TypeAlias
 from urllib.parse import unquote
 
-from packaging.tags import Tag
+from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -81,11 +82,45 @@ def parse_filename(filename: str, *, project: str | None = None) -> ParsedFilena
 
 
 def _parse_wheel(filename: str) -> ParsedFilename | None:
+    # Index pages list thousands of wheels sharing a handful of versions and tag
+    # triples: parse those parts once each (the full name is validated by packaging).
+    parts = filename[:-4].split("-")
+    if len(parts) in (5, 6):
+        version = _version(parts[1])
+        tags = _tags("-".join(parts[-3:]))
+        if version is not None and tags is not None and len(parts) == 5:
+            name = _wheel_name(parts[0])
+            if name is not None:
+                return name, version, DistKind.WHEEL, tags, ()
     try:
-        name, version, build, tags = parse_wheel_filename(filename)
+        name, parsed_version, build, parsed_tags = parse_wheel_filename(filename)
     except (InvalidWheelFilename, InvalidVersion):
         return None
-    return name, version, DistKind.WHEEL, tags, build
+    return name, parsed_version, DistKind.WHEEL, parsed_tags, build
+
+
+@lru_cache(maxsize=4096)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _tags(text: str) -> frozenset[Tag] | None:
+    try:
+        return parse_tag(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _wheel_name(text: str) -> NormalizedName | None:
+    # The wheel spec escapes runs of -_. as "_"; a name may not hold a dash here.
+    if not _NAME_RE.match(text) or "__" in text:
+        return None
+    return canonicalize_name(text)
 
 
 def _parse_sdist(stem: str, project: str | None) -> ParsedFilename | None:

@@ -147,8 +147,13 @@ def parse_html_page(
     )
 
 
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?/[^\s\\]*\Z")
+
+
 def _resolve(base: str, href: str) -> str | None:
     """``href`` made absolute against ``base``; ``None`` if it is not a URL at all."""
+    if _PLAIN_ABSOLUTE.match(href):
+        return href  # the common case (PyPI's file host): nothing to join, nothing to check
     try:
         absolute = urljoin(base, href.strip())
         urlsplit(absolute)  # urljoin lets some malformed URLs through (``http://[x``)
@@ -158,6 +163,9 @@ def _resolve(base: str, href: str) -> str | None:
 
 
 def _scheme(url: str) -> str:
+    head, sep, _ = url.partition(":")
+    if sep and head.isascii() and head.isalpha():
+        return head.lower()
     return urlsplit(url).scheme.lower()
 
 

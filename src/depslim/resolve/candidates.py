@@ -100,8 +100,8 @@ def group_candidates(
 
 def _link_order(link: Link, target: Target) -> tuple[int, int, str]:
     if link.is_wheel:
-        ranks = [r for t in link.tags if (r := target.tag_rank(t)) is not None]
-        return (0, min(ranks) if ranks else 1 << 30, link.filename)
+        rank = target.best_rank(link.tags)
+        return (0, 1 << 30 if rank is None else rank, link.filename)
     return (1, 0, link.filename)
 
 
