@@ -1,0 +1,512 @@
+"""The classification: which tier each dependency belongs to, and why.
+
+Pure. Inputs are a :class:`~depslim.scan.records.ScanResult`, the declared
+dependencies (name → group), optional entry points (the first is the API), the
+resolved dependency graph (may be empty before locking) and a module map. With entry
+points, the project's own import graph is walked from each entry, lazy imports
+included: what the first entry reaches is ``base``, what only the others reach is
+``ml``. Without entries a curated ML family (and whatever depends on one of its
+members) is ``ml``. Developer-only files give ``dev``. Rules place what is used
+without an import; the rest of the declared dependencies is ``unused``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from depslim.errors import InputError
+from depslim.scan.firstparty import ProjectLayout
+from depslim.scan.mapping import ModuleMap
+from depslim.scan.records import ImportRecord, ScanResult
+from depslim.scan.roles import Role, Tier
+from depslim.scan.rules import RuleHit, apply_rules
+from depslim.scan.stdlib import is_stdlib
+
+__all__ = [
+    "ML_FAMILY",
+    "Classification",
+    "Evidence",
+    "Missing",
+    "Placement",
+    "Transitive",
+    "classify",
+    "closure",
+    "ml_dependents",
+    "partition_closure",
+    "reachable_files",
+]
+
+ML_FAMILY = frozenset(
+    canonicalize_name(n)
+    for n in [
+        "torch",
+        "torchvision",
+        "torchaudio",
+        "torchtext",
+        "pytorch-lightning",
+        "lightning",
+        "torchmetrics",
+        "tensorflow",
+        "tensorflow-cpu",
+        "tensorflow-gpu",
+        "tensorflow-macos",
+        "tensorflow-intel",
+        "tensorflow-hub",
+        "tf-keras",
+        "keras",
+        "jax",
+        "jaxlib",
+        "flax",
+        "optax",
+        "transformers",
+        "sentence-transformers",
+        "scikit-learn",
+        "xgboost",
+        "lightgbm",
+        "catboost",
+        "onnxruntime",
+        "onnxruntime-gpu",
+        "onnx",
+        "openvino",
+        "tensorrt",
+        "triton",
+        "accelerate",
+        "diffusers",
+        "peft",
+        "bitsandbytes",
+        "xformers",
+        "timm",
+        "spacy",
+        "gensim",
+        "faiss-cpu",
+        "faiss-gpu",
+        "llama-cpp-python",
+        "vllm",
+        "ctranslate2",
+        "faster-whisper",
+        "openai-whisper",
+        "mediapipe",
+        "ultralytics",
+        "paddlepaddle",
+        "paddlepaddle-gpu",
+        "mxnet",
+        "cupy",
+        "cupy-cuda12x",
+        "cupy-cuda11x",
+        "fastai",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
+    """Why a dependency sits where it does: an import (``where`` is ``file:line``) or a
+    rule (``rule`` names it), and the tier that piece of evidence asks for."""
+
+    tier: Tier
+    kind: str
+    detail: str
+    where: str | None = None
+    rule: str | None = None
+
+    def __str__(self) -> str:
+        head = f"{self.where} " if self.where else ""
+        return (
+            f"{head}{self.detail}"
+            if self.kind == "import"
+            else f"{head}[{self.rule}] {self.detail}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Placement:
+    """A declared dependency's tier; ``evidence[0]`` is what decided it."""
+
+    name: NormalizedName
+    tier: Tier
+    evidence: tuple[Evidence, ...]
+    group: str = "main"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Missing:
+    """Imported (or required by a rule) but declared by nobody and provided by no
+    declared dependency; ``tier`` is where it would land."""
+
+    name: NormalizedName
+    tier: Tier
+    modules: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transitive:
+    """Imported but only installed because declared dependencies (``via``) pull it in."""
+
+    name: NormalizedName
+    tier: Tier
+    modules: tuple[str, ...]
+    via: tuple[NormalizedName, ...]
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Classification:
+    """The result of :func:`classify`.
+
+    ``placements`` covers every declared dependency that is used (by import or rule);
+    ``file_tiers`` gives the tier of each scanned project file (``base`` for app files
+    when no entry points are given).
+    """
+
+    placements: Mapping[NormalizedName, Placement] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    unused: tuple[NormalizedName, ...] = ()
+    missing: tuple[Missing, ...] = ()
+    transitive: tuple[Transitive, ...] = ()
+    file_tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
+
+    def tiers(self) -> dict[Tier, tuple[NormalizedName, ...]]:
+        """Declared dependencies by tier, sorted (every tier present)."""
+        out: dict[Tier, list[NormalizedName]] = {t: [] for t in Tier}
+        for name, placement in sorted(self.placements.items()):
+            out[placement.tier].append(name)
+        return {t: tuple(v) for t, v in out.items()}
+
+    def roots_by_tier(self) -> dict[Tier, frozenset[NormalizedName]]:
+        """The roots to lock per tier (declared placements; missing ones included)."""
+        roots: dict[Tier, set[NormalizedName]] = {t: set() for t in Tier}
+        for name, placement in self.placements.items():
+            roots[placement.tier].add(name)
+        for missing in self.missing:
+            roots[missing.tier].add(missing.name)
+        return {t: frozenset(v) for t, v in roots.items()}
+
+
+# ---- graphs -----------------------------------------------------------------------
+
+
+def closure(
+    graph: Mapping[NormalizedName, Iterable[NormalizedName]], roots: Iterable[NormalizedName]
+) -> frozenset[NormalizedName]:
+    """``roots`` and everything they depend on, transitively."""
+    seen: set[NormalizedName] = set()
+    queue = deque(roots)
+    while queue:
+        name = queue.popleft()
+        if name in seen:
+            continue
+        seen.add(name)
+        queue.extend(graph.get(name, ()))
+    return frozenset(seen)
+
+
+def partition_closure(
+    graph: Mapping[NormalizedName, Iterable[NormalizedName]],
+    roots_by_tier: Mapping[Tier, Iterable[NormalizedName]],
+) -> dict[Tier, frozenset[NormalizedName]]:
+    """Split a pinned graph into tiers: base = closure(base roots); ml = closure(ml
+    roots) - base; dev = closure(dev roots) - base - ml."""
+    out: dict[Tier, frozenset[NormalizedName]] = {}
+    taken: frozenset[NormalizedName] = frozenset()
+    for tier in (Tier.BASE, Tier.ML, Tier.DEV):
+        reached = closure(graph, roots_by_tier.get(tier, ())) - taken
+        out[tier] = reached
+        taken |= reached
+    return out
+
+
+def ml_dependents(
+    graph: Mapping[NormalizedName, Iterable[NormalizedName]],
+    family: Iterable[NormalizedName] = ML_FAMILY,
+) -> frozenset[NormalizedName]:
+    """The ML family and every package that depends on one of its members."""
+    reverse: dict[NormalizedName, set[NormalizedName]] = {}
+    for name, deps in graph.items():
+        for dep in deps:
+            reverse.setdefault(dep, set()).add(name)
+    return closure({k: frozenset(v) for k, v in reverse.items()}, family)
+
+
+def _edge_targets(record: ImportRecord, layout: ProjectLayout) -> list[str]:
+    """Project files an import executes: the module and its parent packages."""
+    out: list[str] = []
+    for candidate in record.candidates():
+        parts = candidate.split(".")
+        for n in range(len(parts), 0, -1):
+            target = layout.file_of(".".join(parts[:n]))
+            if target is not None:
+                out.append(target)
+    return out
+
+
+def _runs(record: ImportRecord, *, python: tuple[int, ...], platform: str | None) -> bool:
+    return (
+        not record.is_ignored()
+        and not record.typing_only
+        and record.applies_to(python=python, platform=platform)
+    )
+
+
+def reachable_files(
+    scan: ScanResult,
+    start: Sequence[str],
+    *,
+    python: tuple[int, ...] = (3, 11),
+    platform: str | None = None,
+) -> frozenset[str]:
+    """Project files executed when the files in ``start`` run (lazy imports included;
+    typing-only imports and ``__main__`` blocks of other files are not)."""
+    by_file = {f.file: f.imports for f in scan.files}
+    entry = set(start)
+    seen: set[str] = set()
+    queue = deque(start)
+    while queue:
+        file = queue.popleft()
+        if file in seen:
+            continue
+        seen.add(file)
+        for record in by_file.get(file, ()):
+            if not _runs(record, python=python, platform=platform):
+                continue
+            if record.main_guard and file not in entry:
+                continue
+            if record.level or scan.layout.is_first_party(record.module, file):
+                queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
+    return frozenset(seen)
+
+
+def _entry_files(scan: ScanResult, entries: Mapping[str, str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for label, spec in entries.items():
+        module = spec.partition(":")[0].strip()
+        if module.endswith(".py") or "/" in module:
+            module = module.removesuffix(".py").replace("/", ".").removeprefix("src.")
+            module = module.removesuffix(".__init__")
+        file = scan.layout.file_of(module)
+        if file is None:
+            known = ", ".join(sorted(scan.layout.modules)[:8])
+            raise InputError(
+                f"entry {label} = {spec!r}: no module {module!r} in the project "
+                f"(modules found: {known or 'none'}); give a dotted module such as 'app.main'"
+            )
+        files = [file]
+        main = scan.layout.file_of(f"{module}.__main__")
+        if main is not None:
+            files.append(main)
+        out[label] = files
+    return out
+
+
+# ---- classification ------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Acc:
+    evidence: dict[NormalizedName, list[Evidence]] = field(default_factory=dict)
+    modules: dict[NormalizedName, list[str]] = field(default_factory=dict)
+
+    def add(self, name: NormalizedName, evidence: Evidence, module: str | None = None) -> None:
+        self.evidence.setdefault(name, []).append(evidence)
+        if module is not None:
+            mods = self.modules.setdefault(name, [])
+            if module not in mods:
+                mods.append(module)
+
+
+def _sorted(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    unique = list(dict.fromkeys(evidence))
+    return tuple(sorted(unique, key=lambda e: (e.tier.rank, e.kind != "import", e.where or "")))
+
+
+def classify(
+    scan: ScanResult,
+    *,
+    declared: Mapping[str, str],
+    modules: ModuleMap | None = None,
+    entries: Mapping[str, str] | None = None,
+    graph: Mapping[NormalizedName, Iterable[NormalizedName]] | None = None,
+    python: tuple[int, ...] = (3, 11),
+    platform: str | None = None,
+    ml_family: Iterable[str] = ML_FAMILY,
+) -> Classification:
+    """Classify the declared dependencies of a scanned project into tiers.
+
+    ``declared`` maps each declared distribution to its group (``"main"``,
+    ``"extra:NAME"``, ``"group:NAME"``); ``entries`` maps entry names to modules, the
+    first being the API; ``graph`` is the resolved dependency graph (name → its
+    dependencies); ``python``/``platform`` describe the target (``sys.platform``
+    spelling) for stdlib and ``sys.version_info`` / ``sys.platform`` branches.
+    Raises :class:`~depslim.errors.InputError` for an entry that is not a module.
+    """
+    groups = {canonicalize_name(k): v for k, v in declared.items()}
+    graph = {
+        canonicalize_name(k): {canonicalize_name(d) for d in v} for k, v in (graph or {}).items()
+    }
+    modules = modules or ModuleMap.build(declared=groups)
+    layout = scan.layout
+    ml = ml_dependents(graph, frozenset(canonicalize_name(n) for n in ml_family))
+
+    def is_dev_file(file: str) -> bool:
+        role = scan.roles.get(file)
+        return role is not None and role.role is Role.DEV
+
+    # Tier of each project file: None means "app, tier by package" (no entries).
+    file_tier: dict[str, Tier | None] = {}
+    entry_files: set[str] = set()
+    if entries:
+        starts = _entry_files(scan, entries)
+        labels = list(starts)
+        reached = {
+            label: reachable_files(scan, starts[label], python=python, platform=platform)
+            for label in labels
+        }
+        entry_files = {f for files in starts.values() for f in files}
+        for f in scan.files:
+            if f.file in reached[labels[0]]:
+                file_tier[f.file] = Tier.BASE
+            elif any(f.file in reached[label] for label in labels[1:]):
+                file_tier[f.file] = Tier.ML
+            else:
+                # Run by no entry point: tests, tools, or code only a developer runs.
+                file_tier[f.file] = Tier.DEV
+    else:
+        for f in scan.files:
+            file_tier[f.file] = Tier.DEV if is_dev_file(f.file) else None
+
+    def tier_for(file: str, name: NormalizedName) -> Tier:
+        # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
+        tier = file_tier[file] if file in file_tier else (Tier.DEV if is_dev_file(file) else None)
+        if tier is None:
+            return Tier.ML if name in ml else Tier.BASE
+        return tier
+
+    def is_own(module: str, file: str) -> bool:
+        return is_stdlib(module, python) or layout.is_first_party(module, file)
+
+    used = _Acc()  # resolved to a declared distribution
+    other = _Acc()  # resolved to an undeclared one (missing or transitive)
+    for record in scan.imports:
+        if (
+            record.is_ignored()
+            or record.level
+            or not record.applies_to(python=python, platform=platform)
+        ):
+            continue
+        if is_own(record.module, record.file):
+            continue
+        if record.fallback_for and all(is_stdlib(m, python) for m in record.fallback_for):
+            continue  # the fallback of a stdlib import the target has
+        resolution = modules.resolve(*record.candidates())
+        name = resolution.best
+        if record.typing_only or (record.main_guard and entries and record.file not in entry_files):
+            tier = Tier.DEV
+        else:
+            tier = tier_for(record.file, name)
+        flags = [
+            f
+            for f, on in (
+                ("lazy", record.lazy),
+                ("optional", record.optional),
+                ("typing", record.typing_only),
+                ("dynamic", record.dynamic),
+                ("__main__", record.main_guard),
+            )
+            if on
+        ]
+        detail = f"import {record.module}" + (f" ({', '.join(flags)})" if flags else "")
+        evidence = Evidence(tier=tier, kind="import", detail=detail, where=record.where)
+        if resolution.declared:
+            for dist in resolution.declared:
+                used.add(dist, evidence, record.module)
+        elif not record.optional:
+            other.add(name, evidence, resolution.prefix)
+
+    hits = apply_rules(
+        declared=groups,
+        imports=scan.imports,
+        references=scan.references,
+        modules=modules,
+        is_own=is_own,
+        dev_file=is_dev_file,
+    )
+    following: list[RuleHit] = []
+    for hit in hits:
+        if hit.follows is not None:
+            following.append(hit)
+            continue
+        tier = hit.tier if hit.tier is not None else tier_for(hit.file or "", hit.name)
+        evidence = Evidence(
+            tier=tier, kind="rule", detail=hit.detail, where=hit.where, rule=hit.rule
+        )
+        if hit.name in groups:
+            used.add(hit.name, evidence)
+        elif hit.strong:
+            other.add(hit.name, evidence)
+    # Add-ons take the tier of what loads them, once that one is placed.
+    for _ in range(3):
+        for hit in following:
+            leader = used.evidence.get(hit.follows) if hit.follows else None
+            if not leader or hit.name not in groups:
+                continue
+            tier = min((e.tier for e in leader), key=lambda t: t.rank)
+            evidence = Evidence(
+                tier=tier, kind="rule", detail=hit.detail, where=hit.where, rule=hit.rule
+            )
+            if evidence not in used.evidence.get(hit.name, []):
+                used.add(hit.name, evidence)
+
+    # Declared but never imported, yet required by a used declared dependency (torch
+    # declared to pin its CPU build under sentence-transformers): not unused.
+    placed_tier = {
+        name: min((e.tier for e in found), key=lambda t: t.rank)
+        for name, found in used.evidence.items()
+    }
+    reach = {user: closure(graph, [user]) for user in placed_tier} if graph else {}
+    for name in groups:
+        if name in used.evidence:
+            continue
+        for user, tier in sorted(placed_tier.items(), key=lambda kv: (kv[1].rank, kv[0])):
+            if user != name and name in reach.get(user, ()):
+                evidence = Evidence(
+                    tier=tier, kind="rule", detail=f"required by {user}", rule="required-by"
+                )
+                used.add(name, evidence)
+
+    placements: dict[NormalizedName, Placement] = {}
+    for name, found in used.evidence.items():
+        ordered = _sorted(found)
+        placements[name] = Placement(
+            name=name, tier=ordered[0].tier, evidence=ordered, group=groups.get(name, "main")
+        )
+    unused = tuple(sorted(n for n in groups if n not in placements))
+
+    installed = closure(graph, groups)
+    missing: list[Missing] = []
+    transitive: list[Transitive] = []
+    for name, found in sorted(other.evidence.items()):
+        ordered = _sorted(found)
+        mods = tuple(other.modules.get(name, ()))
+        if name in installed:
+            via = tuple(sorted(d for d in groups if name in closure(graph, [d])))
+            transitive.append(
+                Transitive(name=name, tier=ordered[0].tier, modules=mods, via=via, evidence=ordered)
+            )
+        else:
+            missing.append(Missing(name=name, tier=ordered[0].tier, modules=mods, evidence=ordered))
+
+    return Classification(
+        placements=MappingProxyType(placements),
+        unused=unused,
+        missing=tuple(missing),
+        transitive=tuple(transitive),
+        file_tiers=MappingProxyType(
+            {f: (t if t is not None else Tier.BASE) for f, t in file_tier.items()}
+        ),
+    )
