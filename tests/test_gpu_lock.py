@@ -15,53 +15,8 @@ from typing import Any
 import pytest
 
 import depslim
+from support.gpu import CP311_LINUX, PYPI_SPECS, TORCH_SPECS
 from support.index_server import IndexServer
-
-CP311_LINUX = "cp311-cp311-manylinux_2_28_x86_64"
-CP311_ARM = "cp311-cp311-manylinux_2_28_aarch64"
-CP311_MAC = "cp311-none-macosx_11_0_arm64"
-
-PYPI_SPECS = [
-    # CUDA torch, as PyPI serves it for Linux
-    (
-        "torch",
-        "2.5.1",
-        [
-            "numpy",
-            'nvidia-cublas-cu12==12.4.5.8 ; platform_system == "Linux"',
-            'triton==3.1.0 ; platform_system == "Linux"',
-        ],
-        {"tag": CP311_LINUX},
-    ),
-    (
-        "torch",
-        "2.5.1",
-        ["numpy", 'nvidia-cublas-cu12==12.4.5.8 ; platform_system == "Linux"'],
-        {"tag": CP311_ARM},
-    ),
-    ("torch", "2.5.1", ["numpy"], {"tag": CP311_MAC}),
-    ("nvidia-cublas-cu12", "12.4.5.8", [], {"tag": "py3-none-manylinux2014_x86_64"}),
-    ("nvidia-cublas-cu12", "12.4.5.8", [], {"tag": "py3-none-manylinux2014_aarch64"}),
-    ("triton", "3.1.0", [], {"tag": CP311_LINUX}),
-    ("numpy", "1.26.4", []),
-    ("sentence-thing", "1.0", ["torch>=2"]),
-    ("onnx-app", "1.0", ["onnxruntime-gpu>=1.17"]),
-    ("onnxruntime-gpu", "1.18.0", []),
-    ("onnxruntime", "1.18.0", []),
-    ("onnxruntime", "1.16.0", []),
-    ("cupy-user", "1.0", ["cupy-cuda12x"]),
-    ("cupy-cuda12x", "13.0.0", []),
-    ("torchvision", "0.20.1", ["torch==2.5.1"], {"tag": CP311_LINUX}),
-]
-
-TORCH_SPECS = [
-    ("torch", "2.5.1+cpu", ["numpy"], {"tag": CP311_LINUX}),
-    ("torch", "2.5.1", ["numpy"], {"tag": CP311_ARM}),  # aarch64 before 2.6: no +cpu label
-    ("torch", "2.5.1+cu121", ["numpy", "nvidia-cublas-cu12"], {"tag": CP311_LINUX}),
-    ("torch", "2.4.0+cpu", ["numpy"], {"tag": CP311_LINUX}),
-    ("torchvision", "0.20.1+cpu", ["torch==2.5.1"], {"tag": CP311_LINUX}),
-    ("numpy", "99.0", []),  # the mirror's booby trap: must never be taken
-]
 
 
 @pytest.fixture

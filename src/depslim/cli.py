@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from depslim import api
 from depslim.errors import DepslimError
+from depslim.report import render_report, report_to_json
 from depslim.target import PLATFORM_HELP, Target
 
 __all__ = ["build_parser", "main"]
@@ -211,7 +212,39 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument(
         "--concurrency", type=int, metavar="N", help="parallel index requests (default: 8)"
     )
+    lock.add_argument(
+        "--report",
+        action="store_true",
+        default=None,
+        help="after locking, print what the lock weighs (see `depslim report`)",
+    )
     _add_common(lock)
+
+    rep = verbs.add_parser(
+        "report",
+        help="what a lock weighs: download and installed size per package, before/after",
+        description=(
+            "Print, per package and in total, the download size and the installed size of "
+            "a lockfile's pins for its target (exact: read from each wheel's zip directory "
+            "with HTTP range requests, cached). For a lock whose torch family comes from "
+            "the PyTorch CPU index, also what PyPI's builds of the same pins would weigh, "
+            "and the saving."
+        ),
+    )
+    rep.add_argument(
+        "lockfile",
+        nargs="?",
+        default="requirements.txt",
+        metavar="LOCKFILE",
+        help="a requirements.txt written by depslim lock (default: requirements.txt)",
+    )
+    rep.add_argument(
+        "--no-compare", action="store_true", help="skip the comparison with PyPI's builds"
+    )
+    rep.add_argument("--cache-dir", metavar="DIR", help="cache folder")
+    rep.add_argument("--no-cache", action="store_true", help="do not use the cache")
+    rep.add_argument("--offline", action="store_true", help="use only what the cache holds")
+    _add_common(rep)
     return parser
 
 
@@ -287,10 +320,22 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         progress.done()
     for warning in result.warnings:
         print(f"warning: {warning}", file=err)
+    size_report = None
+    if args.report or (args.report is None and settings.report):
+        size_report = api.report(
+            result,
+            cache_dir=args.cache_dir,
+            no_cache=bool(args.no_cache),
+            offline=bool(args.offline),
+            progress=progress,
+        )
     if args.json:
         if output and output != "-":
             result.write(output)
-        json.dump(result.to_json(), out, indent=2)
+        data = result.to_json()
+        if size_report is not None:
+            data["report"] = report_to_json(size_report)
+        json.dump(data, out, indent=2)
         out.write("\n")
         return 0
     if output == "-":
@@ -304,6 +349,31 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"in {elapsed:.1f}s → {output}",
             file=err,
         )
+    if size_report is not None:
+        out.write(render_report(size_report))
+    return 0
+
+
+def _run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config: Any = False if args.no_config else (args.config or True)
+    progress = _Progress(err, verbose=args.verbose, quiet=args.quiet or args.json)
+    try:
+        size_report = api.report(
+            args.lockfile,
+            compare=not args.no_compare,
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            offline=args.offline,
+            config=config,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    if args.json:
+        json.dump(report_to_json(size_report), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_report(size_report))
     return 0
 
 
@@ -312,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
-    runners = {"lock": _run_lock}
+    runners = {"lock": _run_lock, "report": _run_report}
     try:
         return runners[args.verb](args, out, err)
     except DepslimError as exc:

@@ -219,7 +219,8 @@ class Lock:
 
     ``inputs_hash`` fingerprints the inputs, target and options the lock was made
     from, so a later check can tell without network whether it is stale. ``notes``
-    are extra header lines (e.g. the GPU→CPU swaps applied).
+    are extra header lines (e.g. the GPU→CPU swaps applied). ``torch_index_url`` is set
+    when the torch family was bound to a CPU index.
     """
 
     target: Target
@@ -230,6 +231,7 @@ class Lock:
     command: str = ""
     inputs_hash: str | None = None
     notes: tuple[str, ...] = ()
+    torch_index_url: str | None = None
 
     def pin(self, name: str) -> Pin | None:
         wanted = canonicalize_name(name)

@@ -228,3 +228,27 @@ class Cache:
         """Remember the sha256 computed by downloading the file at ``url``."""
         key = self._hash_key(url, size)
         self._write(self._path("hashes-v1", key), {"key": key}, sha256.lower().encode("ascii"))
+
+    # -- facts about a file, read from its zip directory ---------------------------------
+
+    def get_file_facts(self, sha256: str) -> dict[str, Any] | None:
+        """Facts recorded for the file with this sha256 (sizes, top-level modules)."""
+        key = f"sha256:{sha256.lower()}"
+        entry = self._read(self._path("facts-v1", key))
+        if entry is None:
+            return None
+        header, body = entry
+        if header.get("key") != key:
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def put_file_facts(self, sha256: str, facts: dict[str, Any]) -> None:
+        """Remember facts about a file; content-addressed, so they never go stale."""
+        key = f"sha256:{sha256.lower()}"
+        body = json.dumps(facts, sort_keys=True).encode()
+        self._write(self._path("facts-v1", key), {"key": key}, body)
+

@@ -43,6 +43,7 @@ import httpx
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
+from depslim.index.build import build_metadata
 from depslim.index.cache import Cache, CachedPage
 from depslim.index.filenames import parse_filename
 from depslim.index.metadata import (
@@ -50,10 +51,12 @@ from depslim.index.metadata import (
     RangeReader,
     ZipEntry,
     build_required_message,
+    installed_size,
     is_static,
     parse_core_metadata,
     read_zip_directory,
     sdist_metadata,
+    top_level_modules,
     wheel_metadata,
 )
 from depslim.index.pages import parse_html_page, parse_json_page
@@ -72,6 +75,7 @@ __all__ = [
     "ACCEPT",
     "ClientSettings",
     "EventCallback",
+    "FileFacts",
     "IndexClient",
     "project_url",
     "redact",
@@ -100,7 +104,8 @@ EventCallback = Callable[[str, str], None]
 """``on_event(kind, url)``: progress for the CLI. Kinds: ``page`` (a page is fetched),
 ``page-cached`` (answered from the cache), ``metadata`` (metadata is fetched),
 ``metadata-cached``, ``range`` (a range request into a wheel), ``download`` (a whole
-file is downloaded) and ``retry`` (a request is about to be retried)."""
+file is downloaded), ``build`` (an sdist's build backend runs to give its metadata,
+``--allow-build``) and ``retry`` (a request is about to be retried)."""
 
 
 def _version() -> str:
@@ -121,6 +126,8 @@ class ClientSettings:
     number of retries after the first attempt, waiting ``backoff_base * 2**n`` seconds
     (at most ``backoff_max``) or what ``Retry-After`` asks (at most ``retry_after_cap``).
     ``sleep`` is what waits: tests pass a recorder so that no test really sleeps.
+    ``allow_build`` lets the client run an sdist's build backend when its metadata is
+    not static (PEP 643); ``build_timeout`` bounds each step of such a build.
     """
 
     timeout: float = 30.0
@@ -138,6 +145,7 @@ class ClientSettings:
     range_requests: bool = True
     range_tail: int = 65536
     allow_build: bool = False
+    build_timeout: float = 600.0
     offline: bool = False
     user_agent: str = field(default_factory=lambda: f"depslim/{_version()}")
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
@@ -152,6 +160,7 @@ class ClientSettings:
             "max-download-size": self.max_download_size,
             "concurrency": self.concurrency,
             "range-tail": self.range_tail,
+            "build-timeout": self.build_timeout,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -500,6 +509,40 @@ class _Fetched:
     url: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileFacts:
+    """What a distribution file weighs and provides.
+
+    ``method`` says how the figures were obtained: ``zip-directory`` (exact, from the
+    wheel's central directory) or ``index`` (the size the index listed; no installed size).
+    """
+
+    download_size: int | None
+    installed_size: int | None
+    top_level: tuple[str, ...] = ()
+    method: str = "zip-directory"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "download_size": self.download_size,
+            "installed_size": self.installed_size,
+            "top_level": list(self.top_level),
+            "method": self.method,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FileFacts | None:
+        try:
+            return cls(
+                download_size=data["download_size"],
+                installed_size=data["installed_size"],
+                top_level=tuple(data.get("top_level", ())),
+                method=str(data["method"]),
+            )
+        except (KeyError, TypeError):
+            return None
+
+
 class IndexClient:
     """Finds files and metadata on the indexes :class:`Routing` allows for each project.
 
@@ -525,6 +568,8 @@ class IndexClient:
         self._closed = False
         self._computed_sha256: dict[str, str] = {}
         self._absent: dict[NormalizedName, list[str]] = {}
+        # Builds install packages and run backends: one at a time, even when prefetching.
+        self._build_lock = threading.Lock()
 
     # -- lifetime ----------------------------------------------------------------------
 
@@ -699,6 +744,40 @@ class IndexClient:
             ),
         )
 
+    def file_facts(self, link: Link) -> FileFacts:
+        """Download size, exact installed size and top-level modules of a wheel.
+
+        Read from the wheel's zip directory with range requests (a few KB for most
+        wheels, ~1.2 MB for torch), cached on disk by the file's sha256. For an sdist only
+        the download size is known (installed size would need a build).
+        """
+        digest = link.sha256
+        if digest and self.cache is not None:
+            cached = self.cache.get_file_facts(digest)
+            if cached is not None:
+                facts = FileFacts.from_json(cached)
+                if facts is not None:
+                    return facts
+        if link.is_wheel:
+            facts = self._once(("facts", link.url), lambda: self._wheel_facts(link))
+        else:
+            facts = FileFacts(download_size=link.size, installed_size=None, method="index")
+        if digest and self.cache is not None and facts.download_size is not None:
+            self.cache.put_file_facts(digest, facts.to_json())
+        return facts
+
+    def _wheel_facts(self, link: Link) -> FileFacts:
+        def read(reader: RangeReader) -> FileFacts:
+            entries = read_zip_directory(reader, tail=self.settings.range_tail, source=link.url)
+            return FileFacts(
+                download_size=reader.size,
+                installed_size=installed_size(entries),
+                top_level=tuple(sorted(top_level_modules(entries))),
+                method="zip-directory",
+            )
+
+        return self._with_wheel_reader(link, read)
+
     # -- pages -------------------------------------------------------------------------
 
     def _collect_links(self, project: NormalizedName) -> tuple[Link, ...]:
@@ -866,26 +945,64 @@ class IndexClient:
                 url=link.url,
             )
         self._http.event("metadata", link.url)
-        meta = self._accept(link, self._load_metadata(link))
+        meta = self._load_metadata(link)
+        _check_identity(link, meta)
         if cache is not None:
             cache.put_metadata(key, meta)
-        return meta
+        return self._accept(link, meta)
 
     def _accept(self, link: Link, meta: CoreMetadata) -> CoreMetadata:
-        """Check metadata against its file name; refuse dynamic sdist metadata."""
-        if meta.name != link.name or meta.version != link.version:
-            raise IndexAccessError(
-                f"{redact(link.url)}: the metadata names {meta.name} {meta.version}, "
-                f"the file name {link.name} {link.version}",
-                url=link.url,
-            )
+        """Check metadata against its file name; build dynamic sdist metadata if allowed."""
+        _check_identity(link, meta)
         if not link.is_wheel and not is_static(meta):
             if not self.settings.allow_build:
                 raise BuildRequiredError(build_required_message(link.filename))
-            raise BuildRequiredError(
-                f"{link.filename}: its metadata is dynamic and building metadata is not "
-                "supported yet; use a wheel of this version or pin another version"
+            return self._built_metadata(link)
+        return meta
+
+    def _built_metadata(self, link: Link) -> CoreMetadata:
+        """Metadata from the sdist's build backend, cached by the sdist's sha256."""
+        cache = self.cache
+        known = link.sha256.lower() if link.sha256 else None
+        if cache is not None and known is not None:
+            cached = cache.get_metadata(f"built-sha256:{known}")
+            if cached is not None:
+                self._http.event("metadata-cached", link.url)
+                return _check_identity(link, cached)
+        if self.settings.offline and not is_local(link.url):
+            raise IndexAccessError(
+                f"the built metadata of {link.filename} is not in the cache and --offline "
+                "forbids the network: run once without --offline",
+                url=link.url,
             )
+        local = is_local(link.url)
+        path = local_path(link.url) if local else self._download(link)
+        try:
+            digest = sha256_file(path)
+            if local:
+                _check_hashes(link.url, link.hashes, {"sha256": digest})
+            key = f"built-sha256:{digest}"
+            if cache is not None and known is None:
+                cached = cache.get_metadata(key)
+                if cached is not None:
+                    self._http.event("metadata-cached", link.url)
+                    return _check_identity(link, cached)
+            self._http.event("build", link.url)
+            default = self.routing.default
+            with self._build_lock:
+                data = build_metadata(
+                    path,
+                    filename=link.filename,
+                    index_url=default[0].url if default else None,
+                    find_links=[source.url for source in self.routing.find_links],
+                    timeout=self.settings.build_timeout,
+                )
+        finally:
+            if not local:
+                _unlink(path)
+        meta = _check_identity(link, parse_core_metadata(data, source=f"{link.filename} (built)"))
+        if cache is not None:
+            cache.put_metadata(key, meta)
         return meta
 
     def _load_metadata(self, link: Link) -> CoreMetadata:
@@ -1104,6 +1221,17 @@ class IndexClient:
         _unlink(path)
         with self._lock:
             return self._computed_sha256[link.url]
+
+
+def _check_identity(link: Link, meta: CoreMetadata) -> CoreMetadata:
+    """``meta`` if it names the project and version ``link``'s file name says."""
+    if meta.name != link.name or meta.version != link.version:
+        raise IndexAccessError(
+            f"{redact(link.url)}: the metadata names {meta.name} {meta.version}, "
+            f"the file name {link.name} {link.version}",
+            url=link.url,
+        )
+    return meta
 
 
 def _from_cache(cached: CachedPage) -> _Fetched:

@@ -33,6 +33,8 @@ def render_requirements_txt(lock: Lock, *, version: str) -> str:
     ]
     if lock.inputs_hash:
         out.append(f"# depslim:inputs-hash {lock.inputs_hash}")
+    if lock.torch_index_url:
+        out.append(f"# depslim:torch-index {lock.torch_index_url}")
     out.extend(f"# {note}" for note in lock.notes)
     out.append("#")
     if lock.index_url:
@@ -80,6 +82,10 @@ class ReadLock:
     target: str | None = None
     python: str | None = None
     inputs_hash: str | None = None
+    torch_index_url: str | None = None
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
 
     def versions(self) -> dict[NormalizedName, Version]:
         return {p.name: p.version for p in self.pins if p.version is not None}
@@ -87,13 +93,16 @@ class ReadLock:
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*===?\s*([^\s;\\]+)")
 _URL_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*@\s*(\S+)")
+_OPTION = re.compile(r"^(-i|--index-url|--extra-index-url|-f|--find-links)[=\s]+(\S+)")
 _HASH = re.compile(r"--hash[=\s]+(?:sha256:)?([0-9a-fA-F]{64})")
 
 
 def read_requirements_lock(text: str) -> ReadLock:
     """Read pins (``name==version``, ``name @ url``) and depslim header fields; never raises."""
     pins: list[LockedPin] = []
-    target = python = inputs_hash = None
+    target = python = inputs_hash = torch_index = index_url = None
+    extra_index_urls: list[str] = []
+    find_links: list[str] = []
     logical: list[tuple[int, str]] = []
     buffer, start = "", 0
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -104,6 +113,8 @@ def read_requirements_lock(text: str) -> ReadLock:
             python = next((p[7:] for p in parts if p.startswith("python=")), None)
         elif stripped.startswith("# depslim:inputs-hash "):
             inputs_hash = stripped.split(maxsplit=2)[2]
+        elif stripped.startswith("# depslim:torch-index "):
+            torch_index = stripped.split(maxsplit=2)[2]
         if stripped.startswith("#"):
             continue
         if not buffer:
@@ -117,6 +128,15 @@ def read_requirements_lock(text: str) -> ReadLock:
         logical.append((start, buffer))
     for number, raw_line in logical:
         line = re.sub(r"\s#.*$", "", raw_line).strip()
+        if option := _OPTION.match(line):
+            flag, value = option.group(1), option.group(2)
+            if flag in ("-i", "--index-url"):
+                index_url = value
+            elif flag == "--extra-index-url":
+                extra_index_urls.append(value)
+            else:
+                find_links.append(value)
+            continue
         if not line or line.startswith("-"):
             continue
         hashes = tuple(sorted(h.lower() for h in _HASH.findall(line)))
@@ -140,4 +160,13 @@ def read_requirements_lock(text: str) -> ReadLock:
                     url=m.group(3),
                 )
             )
-    return ReadLock(pins=tuple(pins), target=target, python=python, inputs_hash=inputs_hash)
+    return ReadLock(
+        pins=tuple(pins),
+        target=target,
+        python=python,
+        inputs_hash=inputs_hash,
+        torch_index_url=torch_index,
+        index_url=index_url,
+        extra_index_urls=tuple(extra_index_urls),
+        find_links=tuple(find_links),
+    )
