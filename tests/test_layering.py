@@ -19,6 +19,12 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "depslim"
 # decision, not an accident.
 EDGE_MODULES = {
     "depslim.api",
+    "depslim.api._files",
+    "depslim.api.lock",
+    "depslim.api.report",
+    "depslim.api.split",
+    "depslim.api.layers",
+    "depslim.api.check",
     "depslim.index",
     "depslim.index.client",
     "depslim.index.cache",
@@ -35,7 +41,7 @@ THIRD_PARTY_OWNERS = {
     "httpx": ("depslim.index",),
     "resolvelib": ("depslim.resolve",),
     "tomlkit": ("depslim.inputs", "depslim.lockfile"),
-    "platformdirs": ("depslim.api",),
+    "platformdirs": ("depslim.api._files",),
     "packaging": ("depslim",),
 }
 
@@ -75,7 +81,8 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
             for alias in node.names:
                 # "from depslim import api" imports the submodule, not the package's API
                 sub = f"{target}.{alias.name}"
-                is_module = (SRC.parent / Path(*sub.split("."))).with_suffix(".py").exists()
+                where = SRC.parent / Path(*sub.split("."))
+                is_module = where.with_suffix(".py").exists() or (where / "__init__.py").exists()
                 found.append((node.lineno, sub if is_module else target))
     return found
 

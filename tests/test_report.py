@@ -39,7 +39,7 @@ def installed(path: Path) -> int:
 
 
 def test_sizes_are_exact_and_read_with_ranges(locked, tmp_path) -> None:
-    result, out, _pypi, pytorch = locked
+    _result, out, _pypi, pytorch = locked
     report = api.report(out, cache_dir=tmp_path / "cache", config=False)
     rows = {r.name: r for r in report.rows}
     wheel = next(p for p in pytorch.files_dir.iterdir() if p.name.startswith("torch-2.5.1+cpu"))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from depslim import api
+from depslim.api._files import package_version
 from depslim.errors import DepslimError
 from depslim.report import render_report, report_to_json
 from depslim.target import PLATFORM_HELP, Target
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="depslim",
         description="Small, fast-to-build Docker images from your Python dependencies.",
     )
-    parser.add_argument("--version", action="version", version=f"depslim {api._version()}")
+    parser.add_argument("--version", action="version", version=f"depslim {package_version()}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     verbs.required = True
 

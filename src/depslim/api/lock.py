@@ -1,9 +1,4 @@
-"""The functions build scripts import: each composes the pipeline's stages.
-
-This is the edge of the house that touches files and the environment: it reads
-inputs and ``[tool.depslim]``, builds the index client, runs the resolver and
-writes results atomically. The stages it calls are pure.
-"""
+"""``depslim.lock``: inputs and config in, a hash-pinned lock for a target out."""
 
 from __future__ import annotations
 
@@ -11,35 +6,26 @@ import hashlib
 import json
 import os
 import shlex
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from depslim.config import Settings, parse_settings
 from depslim.errors import DepslimError, InputError
 from depslim.index.cache import Cache
 from depslim.index.client import ClientSettings, IndexClient
 from depslim.index.routing import Routing
-from depslim.inputs import parse_pyproject, parse_requirements, project_name, read_tool_table
+from depslim.inputs import parse_pyproject, parse_requirements, project_name
 from depslim.lockfile import (
-    LockedPin,
-    ReadLock,
     lock_to_json,
     read_requirements_lock,
     render_requirements_txt,
 )
 from depslim.models import IndexSource, InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
-from depslim.report import ReportRow, SizeReport
 from depslim.resolve.policy import cpu_candidate_filter, cpu_candidate_key, explicit_locals
 from depslim.resolve.requirements import Req
 from depslim.resolve.resolver import Resolution, resolve
@@ -50,84 +36,24 @@ from depslim.variants import (
     TorchPolicy,
     apply_swaps,
     explain_gpu,
-    is_gpu_local,
     is_gpu_package,
     swap_requirement,
-    torch_family,
     torch_policy_for,
 )
 
-__all__ = [
-    "PYPI",
-    "LockResult",
-    "find_project_config",
-    "load_settings",
-    "lock",
-    "report",
-    "write_atomic",
-]
-
-PYPI = "https://pypi.org/simple"
-Progress = Callable[[str], None]
+__all__ = ["LockResult", "lock"]
 
 
-def _version() -> str:
-    try:
-        return _dist_version("depslim")
-    except PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
-# ---- files --------------------------------------------------------------------------
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
-
-    The text goes to a temporary file in the same folder, is flushed to disk, then renamed
-    over the target. On any failure the previous file is left byte-for-byte as it was.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def find_project_config(start: str | Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` (a file or a folder)."""
-    here = Path(start).resolve()
-    if here.is_file() and here.name == "pyproject.toml":
-        return here
-    folder = here if here.is_dir() else here.parent
-    for candidate in (folder, *folder.parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            return path
-        if (candidate / ".git").exists():
-            break
-    return None
-
-
-def load_settings(config: str | Path | None) -> Settings:
-    """``[tool.depslim]`` of the given pyproject.toml (empty settings when ``None``)."""
-    if config is None:
-        return Settings()
-    path = Path(config)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_settings(read_tool_table(text, path), source=str(path), text=text)
-
+from depslim.api._files import (
+    PYPI,
+    Progress,
+    default_cache_dir,
+    display_path,
+    find_project_config,
+    load_settings,
+    package_version,
+    write_atomic,
+)
 
 # ---- lock -----------------------------------------------------------------------------
 
@@ -147,7 +73,7 @@ class LockResult:
 
     def text(self) -> str:
         """The lock as requirements.txt text."""
-        return render_requirements_txt(self.lock, version=_version())
+        return render_requirements_txt(self.lock, version=package_version())
 
     def to_json(self) -> dict[str, Any]:
         """The lock as plain data (what ``--json`` prints)."""
@@ -165,11 +91,6 @@ class LockResult:
             write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
         else:
             write_atomic(path, self.text())
-
-
-def _default_cache_dir() -> Path:
-    env = os.environ.get("DEPSLIM_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("depslim"))
 
 
 def _read_inputs(
@@ -252,19 +173,12 @@ def _inputs_hash(inputs: Inputs, target: Target, options: dict[str, Any]) -> str
 def _command(
     paths: Sequence[Path], output: Path | None, target: Target, flags: Sequence[str]
 ) -> str:
-    parts = ["depslim", "lock", *(_display_path(p) for p in paths)]
+    parts = ["depslim", "lock", *(display_path(p) for p in paths)]
     if output is not None:
-        parts += ["-o", _display_path(output)]
+        parts += ["-o", display_path(output)]
     parts += ["--python-version", target.python_full, "--python-platform", target.platform]
     parts += list(flags)
     return shlex.join(parts)
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
 
 
 def lock(
@@ -362,7 +276,7 @@ def lock(
                 if os.environ.get("DEPSLIM_CACHE_DIR")
                 else Path(settings.cache_dir)
                 if settings.cache_dir
-                else _default_cache_dir()
+                else default_cache_dir()
             )
         )
         cache = Cache(root)
@@ -605,7 +519,7 @@ def _pins(resolution: Resolution, client: IndexClient) -> tuple[Pin, ...]:
 def _root_label(location: Location) -> str:
     """How pip-compile names a top-level input in ``# via`` lines."""
     path = Path(location.path)
-    shown = _display_path(path)
+    shown = display_path(path)
     if path.name == "pyproject.toml":
         try:
             name = project_name(path.read_text(encoding="utf-8"), path=path)
@@ -616,202 +530,3 @@ def _root_label(location: Location) -> str:
 
 
 # ---- report -------------------------------------------------------------------------
-
-
-def _read_lock_file(path: Path) -> ReadLock:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such lockfile (make one with `depslim lock`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it ({exc})") from None
-    read = read_requirements_lock(text)
-    if not read.pins:
-        raise InputError(f"{path}: no pinned requirements (name==version) found in it")
-    return read
-
-
-def _as_read_lock(locked: Lock) -> ReadLock:
-    return ReadLock(
-        pins=tuple(
-            LockedPin(name=p.name, version=p.version, hashes=p.hashes, line=0, url=p.url)
-            for p in locked.pins
-        ),
-        target=locked.target.platform,
-        python=locked.target.python_full,
-        inputs_hash=locked.inputs_hash,
-        torch_index_url=locked.torch_index_url,
-        index_url=locked.index_url,
-        extra_index_urls=locked.extra_index_urls,
-        find_links=locked.find_links,
-    )
-
-
-def _lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
-    """Routing that finds a lock's files where the lock says they come from."""
-    torch_index = read.torch_index_url
-    extras = [
-        u
-        for u in read.extra_index_urls
-        if torch_index is None or u.rstrip("/") != torch_index.rstrip("/")
-    ]
-    plain = Routing.simple(read.index_url or PYPI, extras, read.find_links)
-    if torch_index is None:
-        return plain
-    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
-    exclusive = {torch_index}
-    locals_ = {p.name: p.version.local for p in read.pins if p.version is not None}
-    for name in torch_family(extra_family):
-        url = torch_index
-        local = locals_.get(name)
-        if local and is_gpu_local(local):
-            url = _sibling_index(torch_index, local)
-            exclusive.add(url)
-        bound[name] = (IndexSource(url=url),)
-    return Routing(
-        default=plain.default,
-        find_links=plain.find_links,
-        bound=bound,
-        exclusive=frozenset(exclusive),
-    )
-
-
-def _size_rows(read: ReadLock, client: IndexClient, target: Target) -> tuple[ReportRow, ...]:
-    pins = [(p, p.version) for p in read.pins if p.version is not None]
-    client.prefetch([p.name for p, _ in pins])
-
-    def row(item: tuple[LockedPin, Version]) -> ReportRow:
-        pin, version = item
-        links = [
-            link
-            for link in client.links(pin.name)
-            if link.version == version
-            and (not link.is_wheel or target.supports(link.tags))
-            and (not pin.hashes or not link.sha256 or link.sha256 in pin.hashes)
-        ]
-        if not links:
-            return ReportRow(
-                name=pin.name,
-                version=version,
-                index="",
-                filename="",
-                download_size=None,
-                installed_size=None,
-                method="not found",
-            )
-        best = min(links, key=lambda lk: (not lk.is_wheel, target.best_rank(lk.tags) or 0))
-        facts = client.file_facts(best)
-        return ReportRow(
-            name=pin.name,
-            version=version,
-            index=best.index,
-            filename=best.filename,
-            download_size=facts.download_size,
-            installed_size=facts.installed_size,
-            method=facts.method,
-        )
-
-    with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
-        return tuple(pool.map(row, pins))
-
-
-def report(
-    lockfile: str | Path | LockResult,
-    *,
-    compare: bool = True,
-    cache_dir: str | Path | None = None,
-    no_cache: bool = False,
-    offline: bool = False,
-    config: str | Path | bool | None = True,
-    progress: Progress | None = None,
-    client_settings: ClientSettings | None = None,
-) -> SizeReport:
-    """Download and installed size of every pin of a lock, and in total.
-
-    Installed sizes are exact: read from each wheel's zip directory with HTTP range
-    requests and cached. For a lock whose torch family was rerouted to a CPU index and
-    ``compare`` on, the same pins are also resolved as PyPI serves them
-    (``--torch-backend pypi``) and sized, so the report shows the saving.
-    """
-    if isinstance(lockfile, LockResult):
-        read = _as_read_lock(lockfile.lock)
-        config_path = None if config is True else config
-    else:
-        path = Path(lockfile)
-        read = _read_lock_file(path)
-        config_path = find_project_config(path) if config is True else config
-    settings = load_settings(config_path if isinstance(config_path, str | Path) else None)
-    target = Target.parse(read.target or "linux/amd64", python=read.python)
-    cache = None if no_cache else Cache(Path(cache_dir) if cache_dir else _default_cache_dir())
-    conf = replace(client_settings or ClientSettings(), offline=offline)
-    routing = _lock_routing(read, settings.torch_family or ())
-
-    def on_event(kind: str, url: str) -> None:
-        if progress is not None:
-            progress(f"{kind} {url}")
-
-    with IndexClient(conf, routing=routing, cache=cache, on_event=on_event) as client:
-        rows = _size_rows(read, client, target)
-    baseline = None
-    rerouted = read.torch_index_url is not None and any(
-        p.name in torch_family(settings.torch_family or ()) for p in read.pins
-    )
-    if compare and rerouted:
-        baseline = _pypi_baseline(
-            read,
-            target,
-            cache_dir=cache_dir,
-            no_cache=no_cache,
-            offline=offline,
-            progress=progress,
-            client_settings=client_settings,
-        )
-    return SizeReport(
-        target=str(target),
-        rows=rows,
-        baseline=baseline,
-        baseline_label="PyPI's builds of the same pins (--torch-backend pypi)" if baseline else "",
-    )
-
-
-def _pypi_baseline(
-    read: ReadLock,
-    target: Target,
-    *,
-    cache_dir: str | Path | None,
-    no_cache: bool,
-    offline: bool,
-    progress: Progress | None,
-    client_settings: ClientSettings | None,
-) -> SizeReport:
-    """Resolve the lock's pins (public versions) with the torch family from PyPI, and size it."""
-    lines = [f"{p.name}=={p.version.public}" for p in read.pins if p.version is not None]
-    torch_index = (read.torch_index_url or "").rstrip("/")
-    extras = [u for u in read.extra_index_urls if u.rstrip("/") != torch_index]
-    with tempfile.TemporaryDirectory(prefix="depslim-baseline-") as tmp:
-        source = Path(tmp) / "baseline.in"
-        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        result = lock(
-            [source],
-            target=target,
-            index_url=read.index_url or PYPI,
-            extra_index_urls=extras,
-            find_links=read.find_links,
-            torch_backend="pypi",
-            cache_dir=cache_dir,
-            no_cache=no_cache,
-            offline=offline,
-            config=False,
-            progress=progress,
-            client_settings=client_settings,
-        )
-    return report(
-        result,
-        compare=False,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        offline=offline,
-        config=False,
-        progress=progress,
-        client_settings=client_settings,
-    )

@@ -1,0 +1,20 @@
+"""The functions build scripts import: each composes the pipeline's stages.
+
+This is the edge of the house that touches files and the environment: it reads
+inputs and ``[tool.depslim]``, builds the index client, runs the stages and writes
+results atomically. The stages it calls are pure. One module per verb.
+"""
+
+from depslim.api._files import PYPI, find_project_config, load_settings, write_atomic
+from depslim.api.lock import LockResult, lock
+from depslim.api.report import report
+
+__all__ = [
+    "PYPI",
+    "LockResult",
+    "find_project_config",
+    "load_settings",
+    "lock",
+    "report",
+    "write_atomic",
+]
