@@ -246,6 +246,48 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-cache", action="store_true", help="do not use the cache")
     rep.add_argument("--offline", action="store_true", help="use only what the cache holds")
     _add_common(rep)
+
+    spl = verbs.add_parser(
+        "split",
+        help="split dependencies into tiers (base / ml / dev) from what the code imports",
+        description=(
+            "Scan the project's imports, classify each declared dependency as base, ml or "
+            "dev (with the file:line or rule that decided it), resolve everything once, and "
+            "write <tier>.in and <tier>.txt per tier; each tier's lock installs on top of "
+            "the one below it (-r base.txt)."
+        ),
+    )
+    spl.add_argument("project", nargs="?", default=".", help="the project's root (default: .)")
+    spl.add_argument(
+        "--entry",
+        action="append",
+        default=[],
+        metavar="NAME=MODULE",
+        help="an entry point (repeatable); the first is the API: base = what it reaches, "
+        'ml = what only the others reach (config: entries = { api = "app.main" })',
+    )
+    spl.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="where to write the tier files (default: PROJECT/requirements)",
+    )
+    spl.add_argument("--dry-run", action="store_true", help="print the split, write nothing")
+    spl.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files matching GLOB (repeatable; config: exclude)",
+    )
+    spl.add_argument("--python-version", metavar="X.Y", help="target Python")
+    spl.add_argument("--python-platform", metavar="PLATFORM", help="target platform")
+    spl.add_argument("-i", "--index-url", metavar="URL", help="package index")
+    spl.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    spl.add_argument("--cache-dir", metavar="DIR", help="cache folder")
+    spl.add_argument("--no-cache", action="store_true", help="do not use the cache")
+    spl.add_argument("--offline", action="store_true", help="use only what the cache holds")
+    _add_common(spl)
     return parser
 
 
@@ -378,12 +420,67 @@ def _run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _parse_entries(values: Sequence[str]) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for value in values:
+        name, sep, module = value.partition("=")
+        if not sep or not name.strip() or not module.strip():
+            raise DepslimError(f"--entry {value!r}: write it as NAME=MODULE, e.g. api=app.main")
+        entries[name.strip()] = module.strip()
+    return entries
+
+
+def _run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    root = Path(args.project)
+    settings = api.load_settings(
+        None
+        if args.no_config or not (root / "pyproject.toml").is_file()
+        else (args.config or root / "pyproject.toml")
+    )
+    target = None
+    if args.python_version or args.python_platform:
+        target = Target.parse(
+            args.python_platform or settings.python_platform,
+            python=args.python_version or settings.python_version,
+        )
+    folder = Path(args.output_dir) if args.output_dir else root / "requirements"
+    progress = _Progress(err, verbose=args.verbose, quiet=args.quiet or args.json)
+    try:
+        result = api.split(
+            root,
+            entries=_parse_entries(args.entry) or None,
+            target=target,
+            index_url=args.index_url,
+            extra_index_urls=args.extra_index_url,
+            excludes=args.exclude,
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            offline=args.offline,
+            output=None if args.dry_run else folder,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    if not args.dry_run:
+        result.write(folder)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=err)
+    if args.json:
+        json.dump(result.to_json(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(result.table())
+        if not args.dry_run and not args.quiet:
+            print(f"Wrote {', '.join(sorted(result.render()))} to {folder}", file=err)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
-    runners = {"lock": _run_lock, "report": _run_report}
+    runners = {"lock": _run_lock, "report": _run_report, "split": _run_split}
     try:
         return runners[args.verb](args, out, err)
     except DepslimError as exc:

@@ -26,7 +26,7 @@ from depslim.variants import (
     torch_family,
 )
 
-__all__ = ["report"]
+__all__ = ["as_read_lock", "lock_routing", "report"]
 
 
 from depslim.api._files import (
@@ -40,7 +40,7 @@ from depslim.api._files import (
 from depslim.api.lock import LockResult, _sibling_index, lock
 
 
-def _as_read_lock(locked: Lock) -> ReadLock:
+def as_read_lock(locked: Lock) -> ReadLock:
     return ReadLock(
         pins=tuple(
             LockedPin(name=p.name, version=p.version, hashes=p.hashes, line=0, url=p.url)
@@ -56,7 +56,7 @@ def _as_read_lock(locked: Lock) -> ReadLock:
     )
 
 
-def _lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
+def lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
     """Routing that finds a lock's files where the lock says they come from."""
     torch_index = read.torch_index_url
     extras = [
@@ -143,7 +143,7 @@ def report(
     (``--torch-backend pypi``) and sized, so the report shows the saving.
     """
     if isinstance(lockfile, LockResult):
-        read = _as_read_lock(lockfile.lock)
+        read = as_read_lock(lockfile.lock)
         config_path = None if config is True else config
     else:
         path = Path(lockfile)
@@ -153,7 +153,7 @@ def report(
     target = Target.parse(read.target or "linux/amd64", python=read.python)
     cache = None if no_cache else Cache(Path(cache_dir) if cache_dir else default_cache_dir())
     conf = replace(client_settings or ClientSettings(), offline=offline)
-    routing = _lock_routing(read, settings.torch_family or ())
+    routing = lock_routing(read, settings.torch_family or ())
 
     def on_event(kind: str, url: str) -> None:
         if progress is not None:
