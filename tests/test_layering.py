@@ -29,6 +29,7 @@ EDGE_MODULES = {
     "depslim.index.client",
     "depslim.index.cache",
     "depslim.index.transport",
+    "depslim.index.build",
     "depslim.scan",
     "depslim.scan.walk",
     "depslim.layers",

@@ -11,6 +11,7 @@ The public API (no logic lives here)::
 
 from depslim.api import LockResult, lock
 from depslim.errors import (
+    BuildFailedError,
     BuildRequiredError,
     DepslimError,
     HashMismatchError,
@@ -23,6 +24,7 @@ from depslim.models import Lock, Pin, PinnedFile
 from depslim.target import Target
 
 __all__ = [
+    "BuildFailedError",
     "BuildRequiredError",
     "DepslimError",
     "HashMismatchError",

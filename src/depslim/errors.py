@@ -7,6 +7,7 @@ Each error carries a message meant for a human and the exit code the CLI uses:
 from __future__ import annotations
 
 __all__ = [
+    "BuildFailedError",
     "BuildRequiredError",
     "DepslimError",
     "HashMismatchError",
@@ -60,6 +61,22 @@ class BuildRequiredError(DepslimError):
     """Reading a package's metadata would run its build backend, which is not allowed."""
 
     exit_code = 2
+
+
+class BuildFailedError(DepslimError):
+    """Running a package's build backend (allowed by the user) did not give its metadata.
+
+    ``package`` names the distribution, ``step`` what was being done, ``output`` the last
+    lines the build printed; the message holds all three.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, package: str, step: str, output: str = "") -> None:
+        super().__init__(message)
+        self.package = package
+        self.step = step
+        self.output = output
 
 
 class NoSolutionError(DepslimError):

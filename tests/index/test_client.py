@@ -203,8 +203,6 @@ def test_sdist_with_dynamic_metadata_needs_a_build(make_index, index_client) -> 
     (link,) = index_client(index.url).links("theta")
     with pytest.raises(BuildRequiredError, match="not static"):
         index_client(index.url).metadata(link)
-    with pytest.raises(BuildRequiredError, match="not supported yet"):
-        index_client(index.url, allow_build=True).metadata(link)
 
 
 def test_metadata_that_contradicts_the_file_name(wheel_dir, index_server, index_client) -> None:

@@ -988,13 +988,19 @@ class IndexClient:
                     self._http.event("metadata-cached", link.url)
                     return _check_identity(link, cached)
             self._http.event("build", link.url)
-            default = self.routing.default
+            index_url = self.routing.default[0].url if self.routing.default else None
+            find_links = [source.url for source in self.routing.find_links]
+            if index_url is not None and is_local(index_url):
+                # depslim also reads a flat directory of files as an index; pip only
+                # as a find-links location.
+                index_url = local_path(index_url).resolve().as_uri()
+                find_links.append(index_url)
             with self._build_lock:
                 data = build_metadata(
                     path,
                     filename=link.filename,
-                    index_url=default[0].url if default else None,
-                    find_links=[source.url for source in self.routing.find_links],
+                    index_url=index_url,
+                    find_links=find_links,
                     timeout=self.settings.build_timeout,
                 )
         finally:
