@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from depslim import api
 from depslim.api._files import package_version
 from depslim.errors import DepslimError
-from depslim.report import render_report, report_to_json
+from depslim.report import format_bytes, render_report, report_to_json
 from depslim.target import PLATFORM_HELP, Target
 
 __all__ = ["build_parser", "main"]
@@ -214,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, metavar="N", help="parallel index requests (default: 8)"
     )
     lock.add_argument(
+        "--order",
+        choices=["alphabetical", "change-frequency"],
+        help="change-frequency: stable pins first, grouped under '# layer N' comments "
+        "(see `depslim layers`)",
+    )
+    lock.add_argument(
         "--report",
         action="store_true",
         default=None,
@@ -288,6 +294,52 @@ def build_parser() -> argparse.ArgumentParser:
     spl.add_argument("--no-cache", action="store_true", help="do not use the cache")
     spl.add_argument("--offline", action="store_true", help="use only what the cache holds")
     _add_common(spl)
+
+    lay = verbs.add_parser(
+        "layers",
+        help="order a lock by change frequency and cut it into cache-friendly Docker layers",
+        description=(
+            "Estimate how often each pin changes (git history of the lockfile, release "
+            "cadence on the index, rules), weigh each pin (installed size from its wheel), "
+            "and cut the lock into at most --max-layers layers, stable first, so that the "
+            "expected bytes a Docker build rebuilds per change are as small as they can be."
+        ),
+    )
+    lay.add_argument("lockfile", nargs="?", default="requirements.txt", metavar="LOCKFILE")
+    lay.add_argument("--max-layers", type=int, metavar="N", help="at most N layers (default 4)")
+    lay.add_argument(
+        "--max-layer-size",
+        metavar="SIZE",
+        help="split layers above SIZE (e.g. 500MB); a larger wheel stands alone",
+    )
+    lay.add_argument(
+        "--closed-layers",
+        action="store_true",
+        default=None,
+        help="every layer also holds the dependencies of its packages",
+    )
+    lay.add_argument(
+        "--history-months", type=int, metavar="N", help="git history window in months (default 24)"
+    )
+    lay.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        help="write NN-name.txt per layer and a Dockerfile snippet to DIR",
+    )
+    lay.add_argument(
+        "--dockerfile",
+        action="store_true",
+        help="write (or print) a full multi-stage Dockerfile instead of a snippet",
+    )
+    lay.add_argument("--cache-dir", metavar="DIR", help="cache folder")
+    lay.add_argument("--no-cache", action="store_true", help="do not use the cache")
+    lay.add_argument(
+        "--offline",
+        action="store_true",
+        help="no network: history and rules only, sizes from the cache",
+    )
+    _add_common(lay)
     return parser
 
 
@@ -381,10 +433,20 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         json.dump(data, out, indent=2)
         out.write("\n")
         return 0
+    order = args.order or settings.order or "alphabetical"
+    text = result.text()
+    if order == "change-frequency":
+        text = api.layers(
+            result,
+            cache_dir=args.cache_dir,
+            no_cache=bool(args.no_cache),
+            offline=bool(args.offline),
+            config=config,
+        ).ordered_text()
     if output == "-":
-        out.write(result.text())
+        out.write(text)
         return 0
-    result.write(output)
+    api.write_atomic(output, text)
     if not args.quiet:
         elapsed = time.monotonic() - started
         print(
@@ -475,12 +537,62 @@ def _run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    config: Any = False if args.no_config else (args.config or True)
+    progress = _Progress(err, verbose=args.verbose, quiet=args.quiet or args.json)
+    try:
+        result = api.layers(
+            args.lockfile,
+            max_layers=args.max_layers,
+            max_layer_size=args.max_layer_size,
+            closed=args.closed_layers,
+            history_months=args.history_months,
+            cache_dir=args.cache_dir,
+            no_cache=args.no_cache,
+            offline=args.offline,
+            config=config,
+            progress=progress,
+        )
+    finally:
+        progress.done()
+    if args.output_dir:
+        written = result.write(args.output_dir, dockerfile=args.dockerfile)
+        if not args.quiet and not args.json:
+            print(f"Wrote {len(written)} files to {args.output_dir}", file=err)
+    if args.json:
+        json.dump(result.to_json(), out, indent=2)
+        out.write("\n")
+        return 0
+    plan = result.plan
+    for layer, name in zip(plan.layers, result.filenames(), strict=True):
+        out.write(
+            f"{name:<28} {format_bytes(layer.bytes):>10}  "
+            f"{layer.changes_per_month:7.3f}/month  {', '.join(layer.packages)}\n"
+        )
+    saving = plan.baseline_expected_rebuild_bytes - plan.expected_rebuild_bytes
+    out.write(
+        f"\nExpected rebuild per change: {format_bytes(int(plan.expected_rebuild_bytes))} "
+        f"(one layer: {format_bytes(int(plan.baseline_expected_rebuild_bytes))}, "
+        f"saving {format_bytes(int(saving))})\n"
+    )
+    for note in plan.notes:
+        out.write(f"note: {note}\n")
+    if not args.output_dir:
+        out.write("\n" + (result.dockerfile() if args.dockerfile else result.snippet()))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
-    runners = {"lock": _run_lock, "report": _run_report, "split": _run_split}
+    runners = {
+        "lock": _run_lock,
+        "report": _run_report,
+        "split": _run_split,
+        "layers": _run_layers,
+    }
     try:
         return runners[args.verb](args, out, err)
     except DepslimError as exc:

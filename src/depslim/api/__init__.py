@@ -6,15 +6,18 @@ results atomically. The stages it calls are pure. One module per verb.
 """
 
 from depslim.api._files import PYPI, find_project_config, load_settings, write_atomic
+from depslim.api.layers import LayersResult, layers
 from depslim.api.lock import LockResult, lock
 from depslim.api.report import report
 from depslim.api.split import SplitResult, split
 
 __all__ = [
     "PYPI",
+    "LayersResult",
     "LockResult",
     "SplitResult",
     "find_project_config",
+    "layers",
     "load_settings",
     "lock",
     "report",

@@ -26,7 +26,7 @@ from depslim.variants import (
     torch_family,
 )
 
-__all__ = ["as_read_lock", "lock_routing", "report"]
+__all__ = ["as_read_lock", "lock_routing", "report", "size_rows"]
 
 
 from depslim.api._files import (
@@ -85,7 +85,7 @@ def lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
     )
 
 
-def _size_rows(read: ReadLock, client: IndexClient, target: Target) -> tuple[ReportRow, ...]:
+def size_rows(read: ReadLock, client: IndexClient, target: Target) -> tuple[ReportRow, ...]:
     pins = [(p, p.version) for p in read.pins if p.version is not None]
     client.prefetch([p.name for p, _ in pins])
 
@@ -160,7 +160,7 @@ def report(
             progress(f"{kind} {url}")
 
     with IndexClient(conf, routing=routing, cache=cache, on_event=on_event) as client:
-        rows = _size_rows(read, client, target)
+        rows = size_rows(read, client, target)
     baseline = None
     rerouted = read.torch_index_url is not None and any(
         p.name in torch_family(settings.torch_family or ()) for p in read.pins

@@ -251,4 +251,3 @@ class Cache:
         key = f"sha256:{sha256.lower()}"
         body = json.dumps(facts, sort_keys=True).encode()
         self._write(self._path("facts-v1", key), {"key": key}, body)
-
