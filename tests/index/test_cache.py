@@ -303,3 +303,28 @@ def test_cached_redirected_page_keeps_its_base(make_index, index_client, tmp_pat
     offline = index_client(index.url, cache=cache, offline=True).links("a")
     assert online == offline
     assert offline[0].url.startswith(f"{index.base}/mirror/files/")
+
+
+def test_fresh_pages_are_used_without_a_request(make_index, index_client, tmp_path) -> None:
+    """Cache-Control: max-age is honoured as pip and uv do; honor_max_age=False revalidates."""
+    from depslim.index.cache import Cache
+
+    index = make_index([("fresh", "1.0", [])], cache_control="max-age=600, public")
+    cache = Cache(tmp_path / "c")
+    assert index_client(index.url, cache=cache).links("fresh")
+    pages = lambda: [r for r in index.log if r.path.endswith("/fresh/")]  # noqa: E731
+    assert len(pages()) == 1
+    assert index_client(index.url, cache=cache).links("fresh")
+    assert len(pages()) == 1  # answered from the cache, no request
+    assert index_client(index.url, cache=cache, honor_max_age=False).links("fresh")
+    assert len(pages()) == 2 and pages()[-1].status == 304
+
+
+def test_no_cache_directive_always_revalidates(make_index, index_client, tmp_path) -> None:
+    from depslim.index.cache import Cache
+
+    index = make_index([("stale", "1.0", [])], cache_control="no-cache")
+    cache = Cache(tmp_path / "c")
+    index_client(index.url, cache=cache).links("stale")
+    index_client(index.url, cache=cache).links("stale")
+    assert len([r for r in index.log if r.path.endswith("/stale/")]) == 2

@@ -431,6 +431,7 @@ class IndexServer:
         hashes: bool = True,
         pytorch_style: bool = False,
         etag: bool = True,
+        cache_control: str | None = None,
         last_modified: bool = True,
         sizes: bool = True,
         yanked: Mapping[str, str] | None = None,
@@ -447,6 +448,7 @@ class IndexServer:
         self.hashes = hashes
         self.pytorch_style = pytorch_style
         self.etag = etag
+        self.cache_control = cache_control
         self.last_modified = last_modified
         self.sizes = sizes
         self.yanked: dict[str, str] = dict(yanked or {})
@@ -629,6 +631,8 @@ class IndexServer:
 
     def _answer_page(self, handler: _Handler, body: bytes, content_type: str) -> None:
         headers = {"Vary": "Accept"}
+        if self.cache_control:
+            headers["Cache-Control"] = self.cache_control
         tag = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
         if self.etag:
             headers["ETag"] = tag

@@ -257,7 +257,12 @@ def lock(
     no_cache = bool(no_cache if no_cache is not None else settings.no_cache)
 
     base_settings = client_settings or ClientSettings()
-    overrides: dict[str, Any] = {"allow_build": allow_build, "offline": offline}
+    # An upgrade asks for what the index has now: revalidate every page.
+    overrides: dict[str, Any] = {
+        "allow_build": allow_build,
+        "offline": offline,
+        "honor_max_age": base_settings.honor_max_age and not (upgrade or upgrade_packages),
+    }
     if (t := timeout or settings.timeout) is not None:
         overrides["timeout"] = t
     if (r := retries if retries is not None else settings.retries) is not None:

@@ -55,6 +55,14 @@ class CachedPage:
     content_type: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    fetched_at: float | None = None
+    max_age: int | None = None
+
+    def is_fresh(self, now: float) -> bool:
+        """True while the index's ``Cache-Control: max-age`` says the copy is current."""
+        if self.fetched_at is None or not self.max_age:
+            return False
+        return 0 <= now - self.fetched_at < self.max_age
 
 
 def _digest(text: str) -> str:
@@ -159,6 +167,8 @@ class Cache:
         etag = header.get("etag")
         last_modified = header.get("last_modified")
         base_url = header.get("base_url")
+        fetched_at = header.get("fetched_at")
+        max_age = header.get("max_age")
         return CachedPage(
             url=url,
             base_url=base_url if isinstance(base_url, str) else "",
@@ -167,6 +177,8 @@ class Cache:
             content_type=str(header.get("content_type", "")),
             etag=etag if isinstance(etag, str) else None,
             last_modified=last_modified if isinstance(last_modified, str) else None,
+            fetched_at=float(fetched_at) if isinstance(fetched_at, int | float) else None,
+            max_age=max_age if isinstance(max_age, int) else None,
         )
 
     def put_page(self, page: CachedPage) -> None:
@@ -178,6 +190,8 @@ class Cache:
             "content_type": page.content_type,
             "etag": page.etag,
             "last_modified": page.last_modified,
+            "fetched_at": page.fetched_at,
+            "max_age": page.max_age,
         }
         self._write(self._path("pages-v1", page.url), header, page.body)
 

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -126,6 +126,8 @@ class ClientSettings:
     number of retries after the first attempt, waiting ``backoff_base * 2**n`` seconds
     (at most ``backoff_max``) or what ``Retry-After`` asks (at most ``retry_after_cap``).
     ``sleep`` is what waits: tests pass a recorder so that no test really sleeps.
+    ``honor_max_age``: a cached page younger than the index's ``Cache-Control: max-age``
+    is used without a request (as pip and uv do); off, every page is revalidated.
     ``allow_build`` lets the client run an sdist's build backend when its metadata is
     not static (PEP 643); ``build_timeout`` bounds each step of such a build.
     """
@@ -147,6 +149,7 @@ class ClientSettings:
     allow_build: bool = False
     build_timeout: float = 600.0
     offline: bool = False
+    honor_max_age: bool = True
     user_agent: str = field(default_factory=lambda: f"depslim/{_version()}")
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
 
@@ -869,6 +872,21 @@ class IndexClient:
             if cached.status in _ABSENT:
                 return cached.status, None
             return 200, parse(_from_cache(cached))
+        if (
+            revalidate
+            and self.settings.honor_max_age
+            and cached is not None
+            and cached.is_fresh(time.time())
+        ):
+            # The index said this copy stays current for max-age seconds (PyPI: 600),
+            # as pip and uv honour it: no request at all.
+            self._http.event("page-cached", url)
+            if cached.status in _ABSENT:
+                return cached.status, None
+            try:
+                return 200, parse(_from_cache(cached))
+            except IndexAccessError:
+                return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
         if revalidate and cached is not None and cached.status == 200:
             if cached.etag:
@@ -896,10 +914,19 @@ class IndexClient:
                 )
             self._http.event("page-cached", url)
             try:
-                return 200, parse(_from_cache(cached))
+                revalidated = parse(_from_cache(cached))
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
+            if self.cache is not None:
+                self.cache.put_page(
+                    replace(
+                        cached,
+                        fetched_at=time.time(),
+                        max_age=_max_age(response.headers.get("cache-control")),
+                    )
+                )
+            return 200, revalidated
         content_type = response.headers.get("content-type", "")
         page = None
         if status == 200:
@@ -914,6 +941,8 @@ class IndexClient:
                     content_type=content_type,
                     etag=response.headers.get("etag"),
                     last_modified=response.headers.get("last-modified"),
+                    fetched_at=time.time(),
+                    max_age=_max_age(response.headers.get("cache-control")),
                 )
             )
         return status, page
@@ -1238,6 +1267,20 @@ def _check_identity(link: Link, meta: CoreMetadata) -> CoreMetadata:
             url=link.url,
         )
     return meta
+
+
+def _max_age(cache_control: str | None) -> int | None:
+    """``max-age`` of a Cache-Control header; 0 for no-cache/no-store; None if absent."""
+    if not cache_control:
+        return None
+    age = None
+    for part in cache_control.lower().split(","):
+        key, _, value = part.strip().partition("=")
+        if key in ("no-cache", "no-store"):
+            return 0
+        if key == "max-age" and value.strip().isdigit():
+            age = int(value.strip())
+    return age
 
 
 def _from_cache(cached: CachedPage) -> _Fetched:
