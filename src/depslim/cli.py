@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -340,6 +341,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="no network: history and rules only, sizes from the cache",
     )
     _add_common(lay)
+
+    chk = verbs.add_parser(
+        "check",
+        help="is the slim state still true? (exit 0 clean, 1 findings, 2 bad input)",
+        description=(
+            "Offline checks with stable codes: DS001 lock stale, DS002 GPU package under a "
+            "CPU policy, DS003 import no declared dependency provides, DS004 declared "
+            "dependency nothing uses, DS005 API-reachable module importing an ml/dev-tier "
+            "package, DS006 tier locks disagree on a version. Silence a code with "
+            '[tool.depslim] ignore = ["DS004"] or `# depslim: ignore[DS003]` on the line.'
+        ),
+    )
+    chk.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="files to re-scan (pre-commit passes the changed ones); others "
+        "are answered from the cache",
+    )
+    chk.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    chk.add_argument(
+        "--lockfile",
+        metavar="FILE",
+        help="the lock to check (default: output-file from config, else requirements.txt)",
+    )
+    chk.add_argument(
+        "--tiers-dir",
+        metavar="DIR",
+        help="folder of the tier locks written by split (default: requirements)",
+    )
+    chk.add_argument("--cache-dir", metavar="DIR", help="cache folder")
+    chk.add_argument("--no-cache", action="store_true", help="do not use the cache")
+    _add_common(chk)
     return parser
 
 
@@ -582,6 +616,27 @@ def _run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    root = Path(args.project)
+    files = None
+    if args.files:
+        files = [os.path.relpath(Path(f).resolve(), root.resolve()) for f in args.files]
+    result = api.check(
+        root,
+        files=files,
+        lockfile=args.lockfile,
+        tiers_dir=args.tiers_dir,
+        cache_dir=args.cache_dir,
+        no_cache=args.no_cache,
+    )
+    if args.json:
+        json.dump(result.to_json(), out, indent=2)
+        out.write("\n")
+    elif not (args.quiet and result.ok):
+        out.write(result.text())
+    return 0 if result.ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     parser = build_parser()
@@ -592,6 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _run_report,
         "split": _run_split,
         "layers": _run_layers,
+        "check": _run_check,
     }
     try:
         return runners[args.verb](args, out, err)

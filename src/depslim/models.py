@@ -232,6 +232,7 @@ class Lock:
     inputs_hash: str | None = None
     notes: tuple[str, ...] = ()
     torch_index_url: str | None = None
+    inputs: tuple[str, ...] = ()
 
     def pin(self, name: str) -> Pin | None:
         wanted = canonicalize_name(name)

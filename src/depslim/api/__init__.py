@@ -6,6 +6,7 @@ results atomically. The stages it calls are pure. One module per verb.
 """
 
 from depslim.api._files import PYPI, find_project_config, load_settings, write_atomic
+from depslim.api.check import CheckResult, check
 from depslim.api.layers import LayersResult, layers
 from depslim.api.lock import LockResult, lock
 from depslim.api.report import report
@@ -13,9 +14,11 @@ from depslim.api.split import SplitResult, split
 
 __all__ = [
     "PYPI",
+    "CheckResult",
     "LayersResult",
     "LockResult",
     "SplitResult",
+    "check",
     "find_project_config",
     "layers",
     "load_settings",

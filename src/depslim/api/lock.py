@@ -41,7 +41,7 @@ from depslim.variants import (
     torch_policy_for,
 )
 
-__all__ = ["LockResult", "lock"]
+__all__ = ["LockResult", "inputs_hash", "lock", "read_inputs"]
 
 
 from depslim.api._files import (
@@ -157,14 +157,18 @@ def _expand_local_projects(items: Iterable[InputRequirement]) -> list[InputRequi
     return out
 
 
-def _inputs_hash(inputs: Inputs, target: Target, options: dict[str, Any]) -> str:
-    """Fingerprint of what decides the lock's content (not comments or file layout)."""
+def inputs_hash(inputs: Inputs, target: Target, flags: Sequence[str]) -> str:
+    """Fingerprint of what decides the lock's content: requirements, target, options.
+
+    Comments, ordering and file layout do not count. ``flags`` are the canonical options
+    written into the lock's command line (everything but inputs, output and target).
+    """
     doc = {
         "requirements": sorted(
             f"{'c' if r.constraint else 'r'} {r.requirement}" for r in inputs.requirements
         ),
         "target": [target.platform, target.python_full, target.libc_version, target.os_version],
-        "options": options,
+        "flags": list(flags),
     }
     raw = json.dumps(doc, sort_keys=True, default=str).encode()
     return "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -337,19 +341,6 @@ def lock(
         flags += ["--torch-index-url", policy.index_url]
     if headless:
         flags.append("--headless")
-    options = {
-        "index_url": chosen_index,
-        "extra_index_urls": extra_urls,
-        "find_links": links_dirs,
-        "pre": allow_pre,
-        "extras": sorted(extras),
-        "groups": sorted(groups),
-        "all_extras": all_extras,
-        "torch_backend": backend,
-        "torch_index_url": policy.index_url if policy else None,
-        "torch_family": sorted(policy.family) if policy else [],
-        "headless": headless,
-    }
 
     def on_event(kind: str, url: str) -> None:
         if progress is not None:
@@ -390,7 +381,8 @@ def lock(
         extra_index_urls=tuple(lock_extra),
         find_links=tuple(links_dirs),
         command=_command(paths, output_path, target, flags),
-        inputs_hash=_inputs_hash(declared, target, options),
+        inputs_hash=inputs_hash(declared, target, flags),
+        inputs=_relative_inputs(paths, output_path),
         notes=tuple(notes),
         torch_index_url=policy.index_url if policy else None,
     )
@@ -461,6 +453,25 @@ def _gpu_warnings(
         path = " -> ".join(found[0]) if found else "an unknown path"
         out.append(f"{name} is a GPU package ({reason}) still in the lock, pulled in by {path}")
     return out
+
+
+def _relative_inputs(paths: Sequence[Path], output: Path | None) -> tuple[str, ...]:
+    """The inputs as seen from the lockfile's folder (so a check can find them again)."""
+    base = (output.parent if output is not None else Path.cwd()).resolve()
+    out = []
+    for path in paths:
+        try:
+            out.append(Path(os.path.relpath(path.resolve(), base)).as_posix())
+        except ValueError:  # another drive on Windows
+            out.append(path.resolve().as_posix())
+    return tuple(out)
+
+
+def read_inputs(
+    paths: Sequence[Path], *, extras: Sequence[str], groups: Sequence[str], all_extras: bool
+) -> Inputs:
+    """Parse and merge the input files as ``lock`` does (local projects expanded)."""
+    return _read_inputs(paths, extras=extras, groups=groups, all_extras=all_extras)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

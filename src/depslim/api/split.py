@@ -37,7 +37,7 @@ from depslim.models import InputRequirement, Lock
 from depslim.scan import Classification, ModuleMap, Tier, classify, partition_closure, scan_project
 from depslim.target import Target
 
-__all__ = ["SplitResult", "split"]
+__all__ = ["Declared", "SplitResult", "declared_dependencies", "split"]
 
 _DEV_REQUIREMENTS = ("requirements-dev.in", "dev-requirements.in", "requirements/dev.in")
 
@@ -164,7 +164,7 @@ class SplitResult:
         }
 
 
-def _declared(root: Path) -> tuple[list[Declared], list[Path], list[str], list[str]]:
+def declared_dependencies(root: Path) -> tuple[list[Declared], list[Path], list[str], list[str]]:
     """Declared dependencies with their groups, the inputs to lock, extras and groups."""
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
@@ -276,7 +276,7 @@ def split(
     config = root / "pyproject.toml"
     settings = load_settings(config if config.is_file() else None)
     entries = dict(entries or settings.entries or {})
-    declared, paths, extras, groups = _declared(root)
+    declared, paths, extras, groups = declared_dependencies(root)
     if progress:
         progress(f"locking {len(declared)} declared dependencies")
     result = lock(

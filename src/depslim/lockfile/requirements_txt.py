@@ -8,7 +8,8 @@ depslim's header fields from any pip-compile-like file, for preferences and chec
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, replace
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -35,6 +36,8 @@ def render_requirements_txt(lock: Lock, *, version: str) -> str:
         out.append(f"# depslim:inputs-hash {lock.inputs_hash}")
     if lock.torch_index_url:
         out.append(f"# depslim:torch-index {lock.torch_index_url}")
+    if lock.inputs:
+        out.append(f"# depslim:inputs {shlex.join(lock.inputs)}")
     out.extend(f"# {note}" for note in lock.notes)
     out.append("#")
     if lock.index_url:
@@ -72,6 +75,7 @@ class LockedPin:
     hashes: tuple[str, ...]
     line: int
     url: str | None = None
+    via: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +87,8 @@ class ReadLock:
     python: str | None = None
     inputs_hash: str | None = None
     torch_index_url: str | None = None
+    inputs: tuple[str, ...] = ()
+    command: str | None = None
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
@@ -100,9 +106,12 @@ _HASH = re.compile(r"--hash[=\s]+(?:sha256:)?([0-9a-fA-F]{64})")
 def read_requirements_lock(text: str) -> ReadLock:
     """Read pins (``name==version``, ``name @ url``) and depslim header fields; never raises."""
     pins: list[LockedPin] = []
-    target = python = inputs_hash = torch_index = index_url = None
+    target = python = inputs_hash = torch_index = index_url = command = None
+    inputs: tuple[str, ...] = ()
     extra_index_urls: list[str] = []
     find_links: list[str] = []
+    via_lines: list[tuple[int, str]] = []
+    in_via = False
     logical: list[tuple[int, str]] = []
     buffer, start = "", 0
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -115,6 +124,26 @@ def read_requirements_lock(text: str) -> ReadLock:
             inputs_hash = stripped.split(maxsplit=2)[2]
         elif stripped.startswith("# depslim:torch-index "):
             torch_index = stripped.split(maxsplit=2)[2]
+        elif stripped.startswith("# depslim:inputs "):
+            try:
+                inputs = tuple(shlex.split(stripped.split(maxsplit=2)[2]))
+            except ValueError:
+                inputs = ()
+        elif stripped.startswith("#    depslim ") and command is None:
+            command = stripped[5:]
+        if raw[:1].isspace() and stripped.startswith("#"):
+            text = stripped[1:].strip()
+            if text == "via":
+                in_via = True
+            elif text.startswith("via "):
+                via_lines.append((number, text[4:].strip()))
+                in_via = False
+            elif in_via and raw.lstrip().startswith("#   ") and text:
+                via_lines.append((number, text))
+            else:
+                in_via = False
+        elif stripped:
+            in_via = False
         if stripped.startswith("#"):
             continue
         if not buffer:
@@ -160,13 +189,33 @@ def read_requirements_lock(text: str) -> ReadLock:
                     url=m.group(3),
                 )
             )
+    if via_lines:
+        pins = _attach_via(pins, via_lines)
     return ReadLock(
         pins=tuple(pins),
         target=target,
         python=python,
         inputs_hash=inputs_hash,
         torch_index_url=torch_index,
+        inputs=inputs,
+        command=command,
         index_url=index_url,
         extra_index_urls=tuple(extra_index_urls),
         find_links=tuple(find_links),
     )
+
+
+def _attach_via(pins: list[LockedPin], via_lines: list[tuple[int, str]]) -> list[LockedPin]:
+    """Give each pin the ``# via`` entries written below it (before the next pin)."""
+    ordered = sorted(pins, key=lambda p: p.line)
+    found: dict[int, list[str]] = {}
+    for number, text in via_lines:
+        owner = None
+        for pin in ordered:
+            if pin.line < number:
+                owner = pin
+            else:
+                break
+        if owner is not None:
+            found.setdefault(owner.line, []).append(text)
+    return [replace(p, via=tuple(found.get(p.line, ()))) for p in pins]
