@@ -146,3 +146,25 @@ def test_a_family_member_missing_from_its_index_is_not_taken_from_pypi(
     empty = make_index([("unrelated", "1.0", [])], pytorch_style=True)
     with pytest.raises(depslim.NoSolutionError, match="torch"):
         lock_gpu("torch\n", torch_index_url=empty.url)
+
+
+def test_unreachable_torch_index_says_how_out(lock_gpu) -> None:
+    from depslim.index.client import ClientSettings
+
+    with pytest.raises(depslim.IndexAccessError) as info:
+        lock_gpu(
+            "torch\n",
+            torch_index_url="http://127.0.0.1:9/simple/",
+            client_settings=ClientSettings(retries=0, timeout=2),
+        )
+    message = str(info.value)
+    assert "127.0.0.1:9" in message and "--torch-backend pypi" in message
+    assert info.value.exit_code == 3
+
+
+def test_a_swapped_version_that_does_not_exist_names_the_swap(lock_gpu) -> None:
+    with pytest.raises(depslim.NoSolutionError) as info:
+        lock_gpu("onnxruntime-gpu==1.17.3\n")
+    message = str(info.value)
+    assert message.startswith("No solution found")
+    assert "onnxruntime-gpu==1.17.3 -> onnxruntime==1.17.3" in message

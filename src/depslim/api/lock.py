@@ -15,7 +15,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from depslim.errors import DepslimError, InputError
+from depslim.errors import DepslimError, IndexAccessError, InputError, NoSolutionError
 from depslim.index.cache import Cache
 from depslim.index.client import ClientSettings, IndexClient
 from depslim.index.routing import Routing
@@ -347,19 +347,39 @@ def lock(
             progress(f"{kind} {url}")
 
     with IndexClient(client_conf, routing=routing, cache=cache, on_event=on_event) as client:
-        resolution = resolve(
-            declared.requirements,
-            client,
-            target,
-            preferred=preferred,
-            allow_prereleases=allow_pre,
-            requirement_hook=hook,
-            candidate_key=cpu_candidate_key(policy) if policy else None,
-            candidate_filter=cpu_candidate_filter(policy) if policy else None,
-            progress=progress,
-            root_label=_root_label,
-        )
-        pins = _pins(resolution, client)
+        try:
+            resolution = resolve(
+                declared.requirements,
+                client,
+                target,
+                preferred=preferred,
+                allow_prereleases=allow_pre,
+                requirement_hook=hook,
+                candidate_key=cpu_candidate_key(policy) if policy else None,
+                candidate_filter=cpu_candidate_filter(policy) if policy else None,
+                progress=progress,
+                root_label=_root_label,
+            )
+            pins = _pins(resolution, client)
+        except NoSolutionError as exc:
+            if swaps:
+                listed = "\n".join(f"  {sw}" for sw in sorted(swaps.values(), key=str))
+                raise NoSolutionError(
+                    f"{exc}\nGPU→CPU swaps applied (a carried version must exist under the new "
+                    f"name; pin the CPU project yourself if it does not):\n{listed}"
+                ) from None
+            raise
+        except IndexAccessError as exc:
+            bound = {s.url.rstrip("/") for srcs in routing.bound.values() for s in srcs}
+            failed = (exc.url or "").rstrip("/")
+            if policy is not None and any(failed.startswith(u) for u in bound):
+                raise IndexAccessError(
+                    f"{exc}\nThe torch family is locked from {policy.index_url}. Point "
+                    "--torch-index-url at a mirror or a local copy of it, or keep PyPI's "
+                    "CUDA builds with --torch-backend pypi.",
+                    url=exc.url,
+                ) from None
+            raise
 
     warnings += _gpu_warnings(resolution, roots, policy)
     used_indexes = {p.index.rstrip("/") for p in pins}
