@@ -283,3 +283,16 @@ def test_direct_url_requirement(make_index, lock_text, tmp_path) -> None:
     result = lock_text(index, f"direct @ {wheel.as_uri()}\n")
     assert versions(result) == {"direct": "3.0", "b": "1.0"}
     assert f"direct @ {wheel.as_uri()} \\\n    --hash=sha256:" in result.text()
+
+
+def test_pages_are_fetched_concurrently_while_resolving(make_index, lock_text) -> None:
+    """The resolver asks for one project at a time; the client prefetches the others."""
+    from support.index_server import Fault
+
+    deps = [f"dep{i}" for i in range(6)]
+    index = make_index([("root-app", "1.0", deps), *[(d, "1.0", []) for d in deps]])
+    for dep in deps:  # slow pages, so that overlapping requests are seen, not timed
+        index.add_fault(f"/simple/{dep}/", Fault.delay(0.3))
+    result = lock_text(index, "root-app\n")
+    assert set(versions(result)) == {"root-app", *deps}
+    assert index.max_in_flight >= 3

@@ -311,6 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._entry = entry
         self._head = head
         self._fault: Fault | None = None
+        owner._enter()
         try:
             fault = owner._next_fault(path)
             if fault is not None and self._apply(fault, path, parts.query):
@@ -318,6 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
             owner._route(self, path)
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
+        finally:
+            owner._leave()
 
     def send(
         self,
@@ -458,6 +461,8 @@ class IndexServer:
         self.tampered_metadata: set[str] = set(tampered_metadata)
         self.log: list[LoggedRequest] = []
         self.errors = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._lock = threading.Lock()
         self._faults: dict[str, deque[tuple[Fault, int | None]]] = {}
         self._files: dict[str, ServedFile] = {}
@@ -548,6 +553,15 @@ class IndexServer:
     def files(self) -> dict[str, ServedFile]:
         with self._lock:
             return dict(self._files)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def add_fault(self, path: str, *faults: Fault, times: int | None = 1) -> None:
         """Queue ``faults`` for requests to ``path``, each ``times`` times (``None``: always)."""
