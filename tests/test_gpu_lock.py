@@ -168,3 +168,44 @@ def test_a_swapped_version_that_does_not_exist_names_the_swap(lock_gpu) -> None:
     message = str(info.value)
     assert message.startswith("No solution found")
     assert "onnxruntime-gpu==1.17.3 -> onnxruntime==1.17.3" in message
+
+
+def test_written_lock_installs_with_pip_require_hashes(lock_gpu, tmp_path) -> None:
+    """The lock carries the extra index line: plain pip installs the CPU build, hash-checked."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "requirements.txt"
+    lock_gpu("torch\n").write(out)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--require-hashes",
+            "--no-deps",
+            "--report",
+            str(tmp_path / "report.json"),
+            "--cache-dir",
+            str(tmp_path / "pip-cache"),
+            "-r",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    report = json.loads((tmp_path / "report.json").read_text())
+    got = {i["metadata"]["name"]: i["metadata"]["version"] for i in report["install"]}
+    assert got == {"torch": "2.5.1+cpu", "numpy": "1.26.4"}
