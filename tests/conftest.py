@@ -7,4 +7,4 @@ pyproject's addopts); the shared fixtures (wheel builder, local index server) li
 
 from __future__ import annotations
 
-pytest_plugins = ["support.fixtures"]
+pytest_plugins = ["support.fixtures", "support.offline"]

@@ -188,7 +188,7 @@ def _parse_python(python: str | None) -> tuple[tuple[int, int], str]:
         info = sys.version_info
         return (info.major, info.minor), f"{info.major}.{info.minor}.{info.micro}"
     text = python.strip().removeprefix("cp").removeprefix("python").removeprefix("py")
-    match = re.fullmatch(r"(\d+)\.?(\d+)(?:\.(\d+))?", text)
+    match = re.fullmatch(r"(\d)\.?(\d+)(?:\.(\d+))?", text)
     if not match or int(match.group(1)) != 3:
         raise InputError(
             f"unsupported Python version {python!r}: give a CPython 3 version like 3.11 or 3.12.4"
