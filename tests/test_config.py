@@ -47,7 +47,10 @@ def test_list_keys_take_a_single_string() -> None:
 def test_config_sets_target_and_flags_override(tmp_path: Path, make_index) -> None:
     index = make_index([("a", "1.0", [])])
     (tmp_path / "pyproject.toml").write_text(
-        f'[tool.depslim]\npython-version = "3.12"\npython-platform = "linux/arm64"\nindex-url = "{index.url}"\n'
+        "[tool.depslim]\n"
+        'python-version = "3.12"\n'
+        'python-platform = "linux/arm64"\n'
+        f'index-url = "{index.url}"\n'
     )
     (tmp_path / "requirements.in").write_text("a\n")
     result = depslim.lock([tmp_path / "requirements.in"], cache_dir=tmp_path / "c")
