@@ -296,3 +296,27 @@ def test_pages_are_fetched_concurrently_while_resolving(make_index, lock_text) -
     result = lock_text(index, "root-app\n")
     assert set(versions(result)) == {"root-app", *deps}
     assert index.max_in_flight >= 3
+
+
+def test_a_wrong_hash_in_the_listing_is_never_written(make_index, lock_text, tmp_path) -> None:
+    index = make_index([("a", "1.0", [])], wrong_hashes={"a-1.0-py3-none-any.whl"})
+    out = tmp_path / "requirements.txt"
+    out.write_text("# old\n")
+    with pytest.raises(depslim.HashMismatchError, match=r"a-1\.0-py3-none-any\.whl"):
+        lock_text(index, "a\n", output=out)
+    assert out.read_text() == "# old\n"
+
+
+def test_verified_files_are_not_downloaded_again(make_index, lock_text) -> None:
+    index = make_index([("a", "1.0", [])])
+    lock_text(index, "a\n")
+    downloads = lambda: [r for r in index.log if r.path.endswith(".whl") and not r.range]  # noqa: E731
+    assert len(downloads()) == 1
+    lock_text(index, "a\n")
+    assert len(downloads()) == 1  # the verified hash came from the cache
+
+
+def test_no_verify_hashes_trusts_the_listing(make_index, lock_text) -> None:
+    index = make_index([("a", "1.0", [])])
+    lock_text(index, "a\n", verify_hashes=False)
+    assert not [r for r in index.log if r.path.endswith(".whl") and not r.range]

@@ -40,7 +40,8 @@ def installed(path: Path) -> int:
 
 def test_sizes_are_exact_and_read_with_ranges(locked, tmp_path) -> None:
     _result, out, _pypi, pytorch = locked
-    report = api.report(out, cache_dir=tmp_path / "cache", config=False)
+    before = len(pytorch.log)
+    report = api.report(out, cache_dir=tmp_path / "cache", config=False, compare=False)
     rows = {r.name: r for r in report.rows}
     wheel = next(p for p in pytorch.files_dir.iterdir() if p.name.startswith("torch-2.5.1+cpu"))
     assert rows["torch"].download_size == wheel.stat().st_size
@@ -48,7 +49,7 @@ def test_sizes_are_exact_and_read_with_ranges(locked, tmp_path) -> None:
     assert rows["torch"].method == "zip-directory"
     sent = sum(
         r.length
-        for r in pytorch.log
+        for r in pytorch.log[before:]
         if wheel.name.replace("+", "%2B") in r.path or wheel.name in r.path
     )
     assert 0 < sent < wheel.stat().st_size / 4  # the 1 MB blob was never downloaded

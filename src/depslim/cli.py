@@ -203,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="use only what the cache holds; no network",
     )
     net.add_argument(
+        "--no-verify-hashes",
+        action="store_true",
+        default=None,
+        help="trust the index's hashes instead of checking each locked file's bytes "
+        "(faster first lock; verified hashes are cached either way)",
+    )
+    net.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
@@ -442,6 +449,7 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             torch_backend=args.torch_backend,
             torch_index_url=args.torch_index_url,
             headless=args.headless,
+            verify_hashes=None if args.no_verify_hashes is None else not args.no_verify_hashes,
             config=config,
             progress=progress,
         )

@@ -36,6 +36,7 @@ class Settings:
     cache_dir: str | None = None
     no_cache: bool | None = None
     offline: bool | None = None
+    no_verify_hashes: bool | None = None
     timeout: float | None = None
     retries: int | None = None
     concurrency: int | None = None
@@ -70,6 +71,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "cache-dir": ("str", None),
     "no-cache": ("bool", None),
     "offline": ("bool", None),
+    "no-verify-hashes": ("bool", None),
     "timeout": ("float", None),
     "retries": ("int", None),
     "concurrency": ("int", None),

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,7 @@ def lock(
     torch_backend: str | None = None,
     torch_index_url: str | None = None,
     headless: bool | None = None,
+    verify_hashes: bool | None = None,
     config: str | Path | bool | None = True,
     progress: Progress | None = None,
     client_settings: ClientSettings | None = None,
@@ -225,6 +227,9 @@ def lock(
     On Linux targets the torch family resolves from the PyTorch CPU index
     (``torch_index_url``) and known GPU packages are swapped for CPU ones, unless
     ``torch_backend="pypi"``; ``headless`` also swaps opencv for its headless build.
+
+    Every hash written into the lock is checked against the file's bytes (streamed once,
+    then cached by URL); ``verify_hashes=False`` trusts the index's listing instead.
 
     Raises :class:`~depslim.errors.InputError` (bad input),
     :class:`~depslim.errors.NoSolutionError` (conflict) or
@@ -258,6 +263,8 @@ def lock(
     allow_pre = bool(pre if pre is not None else (declared.pre or settings.pre))
     allow_build = bool(allow_build if allow_build is not None else settings.allow_build)
     offline = bool(offline if offline is not None else settings.offline)
+    if verify_hashes is None:
+        verify_hashes = not settings.no_verify_hashes
     no_cache = bool(no_cache if no_cache is not None else settings.no_cache)
 
     base_settings = client_settings or ClientSettings()
@@ -360,7 +367,11 @@ def lock(
                 progress=progress,
                 root_label=_root_label,
             )
-            pins = _pins(resolution, client)
+            if progress is not None:
+                progress(
+                    f"hashing {sum(len(c.links) for c in resolution.candidates.values())} files"
+                )
+            pins = _pins(resolution, client, verify=verify_hashes)
         except NoSolutionError as exc:
             if swaps:
                 listed = "\n".join(f"  {sw}" for sw in sorted(swaps.values(), key=str))
@@ -526,14 +537,19 @@ def _valid_req(text: str) -> bool:
     return True
 
 
-def _pins(resolution: Resolution, client: IndexClient) -> tuple[Pin, ...]:
+def _pins(resolution: Resolution, client: IndexClient, *, verify: bool) -> tuple[Pin, ...]:
+    """Pins with the sha256 of every file; with ``verify`` each is checked against its bytes."""
+    links = [link for cand in resolution.candidates.values() for link in cand.links]
+    digest_of = client.verified_sha256 if verify else client.file_sha256
+    with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
+        digests = dict(zip((lk.url for lk in links), pool.map(digest_of, links), strict=True))
     pins = []
     for name, cand in resolution.candidates.items():
         files = tuple(
             PinnedFile(
                 filename=link.filename,
                 url=link.url,
-                sha256=client.file_sha256(link),
+                sha256=digests[link.url],
                 size=link.size,
             )
             for link in cand.links

@@ -722,6 +722,16 @@ class IndexClient:
             size=size,
         )
 
+    def verified_sha256(self, link: Link) -> str:
+        """The file's sha256 computed from its bytes, checked against the index's hash.
+
+        The file is streamed once (nothing written to disk) and the result cached by
+        URL and size, so later locks skip it. A listing whose hash does not match the
+        bytes raises :class:`HashMismatchError` naming the URL: a wrong hash is never
+        written into a lock.
+        """
+        return self._once(("verified", link.url), lambda: self._verify(link))
+
     # -- extras beyond the protocol ----------------------------------------------------
 
     def searched(self, name: NormalizedName | str) -> tuple[str, ...]:
@@ -1231,6 +1241,53 @@ class IndexClient:
             self._computed_sha256[link.url] = digest
         if self.cache is not None and not link.sha256:
             self.cache.put_file_hash(link.url, link.size, digest)
+
+    def _verify(self, link: Link) -> str:
+        expected = (link.sha256 or "").lower() or None
+        if is_local(link.url):
+            return self._compute_sha256(link)
+        cached = self.cache.get_file_hash(link.url, link.size) if self.cache else None
+        if cached is None:
+            if self.settings.offline:
+                raise IndexAccessError(
+                    f"{link.filename} was never verified and --offline forbids the network: "
+                    "run once without --offline (or pass --no-verify-hashes)",
+                    url=link.url,
+                )
+            url = _strip_fragment(link.url)
+            self._http.event("verify", url)
+
+            def consume(response: httpx.Response, deadline: _Deadline) -> dict[str, str]:
+                hashing = _Hashing(link.hashes)  # fresh for every attempt (retries)
+                self._http.read(
+                    response,
+                    deadline,
+                    max_bytes=self.settings.max_download_size,
+                    what="file",
+                    sink=hashing.update,
+                )
+                return hashing.hexdigests()
+
+            digests = self._http.request(
+                url,
+                ok=frozenset({200}),
+                consume=consume,
+                headers={"Accept-Encoding": "identity"},
+                deadline=self.settings.download_deadline,
+            )
+            _check_hashes(link.url, link.hashes, digests)
+            cached = digests["sha256"]
+            if self.cache is not None:
+                self.cache.put_file_hash(link.url, link.size, cached)
+        elif expected is not None and cached != expected:
+            raise HashMismatchError(
+                f"{redact(link.url)}: the index now lists sha256 {expected}, but the file "
+                f"was verified earlier as {cached}: the listing or the file changed",
+                url=link.url,
+            )
+        with self._lock:
+            self._computed_sha256[link.url] = cached
+        return cached
 
     def _compute_sha256(self, link: Link) -> str:
         if is_local(link.url):
