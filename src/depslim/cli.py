@@ -68,6 +68,34 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-config", action="store_true", help="ignore [tool.depslim]")
 
 
+def _add_target(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument(
+        "--python-version", metavar="X.Y", help="target Python (default: this interpreter's)"
+    )
+    parser.add_argument(
+        "--python-platform",
+        metavar="PLATFORM",
+        help=f"target platform (default: linux/amd64): {PLATFORM_HELP}",
+    )
+
+
+def _add_cache(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    *,
+    offline: str | None = "use only what the cache holds; no network",
+) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: $DEPSLIM_CACHE_DIR or the user cache dir)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", default=None, help="do not use the cache"
+    )
+    if offline:
+        parser.add_argument("--offline", action="store_true", default=None, help=offline)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -101,15 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the lock ('-' for stdout; default: the input with .txt, "
         "or requirements.txt next to pyproject.toml)",
     )
-    target = lock.add_argument_group("target")
-    target.add_argument(
-        "--python-version", metavar="X.Y", help="target Python (default: this interpreter's)"
-    )
-    target.add_argument(
-        "--python-platform",
-        metavar="PLATFORM",
-        help=f"target platform (default: linux/amd64): {PLATFORM_HELP}",
-    )
+    _add_target(lock.add_argument_group("target"))
     sel = lock.add_argument_group("what to lock")
     sel.add_argument(
         "--extra",
@@ -190,18 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also swap opencv-python for opencv-python-headless (no GUI/libGL)",
     )
     net = lock.add_argument_group("network and cache")
-    net.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: $DEPSLIM_CACHE_DIR or the user cache dir)",
-    )
-    net.add_argument("--no-cache", action="store_true", default=None, help="do not use the cache")
-    net.add_argument(
-        "--offline",
-        action="store_true",
-        default=None,
-        help="use only what the cache holds; no network",
-    )
+    _add_cache(net)
     net.add_argument(
         "--no-verify-hashes",
         action="store_true",
@@ -256,9 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--no-compare", action="store_true", help="skip the comparison with PyPI's builds"
     )
-    rep.add_argument("--cache-dir", metavar="DIR", help="cache folder")
-    rep.add_argument("--no-cache", action="store_true", help="do not use the cache")
-    rep.add_argument("--offline", action="store_true", help="use only what the cache holds")
+    _add_cache(rep)
     _add_common(rep)
 
     spl = verbs.add_parser(
@@ -294,13 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GLOB",
         help="skip files matching GLOB (repeatable; config: exclude)",
     )
-    spl.add_argument("--python-version", metavar="X.Y", help="target Python")
-    spl.add_argument("--python-platform", metavar="PLATFORM", help="target platform")
+    _add_target(spl)
     spl.add_argument("-i", "--index-url", metavar="URL", help="package index")
     spl.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
-    spl.add_argument("--cache-dir", metavar="DIR", help="cache folder")
-    spl.add_argument("--no-cache", action="store_true", help="do not use the cache")
-    spl.add_argument("--offline", action="store_true", help="use only what the cache holds")
+    _add_cache(spl)
     _add_common(spl)
 
     lay = verbs.add_parser(
@@ -340,13 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write (or print) a full multi-stage Dockerfile instead of a snippet",
     )
-    lay.add_argument("--cache-dir", metavar="DIR", help="cache folder")
-    lay.add_argument("--no-cache", action="store_true", help="do not use the cache")
-    lay.add_argument(
-        "--offline",
-        action="store_true",
-        help="no network: history and rules only, sizes from the cache",
-    )
+    _add_cache(lay, offline="no network: history and rules only, sizes from the cache")
     _add_common(lay)
 
     chk = verbs.add_parser(
@@ -378,8 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder of the tier locks written by split (default: requirements)",
     )
-    chk.add_argument("--cache-dir", metavar="DIR", help="cache folder")
-    chk.add_argument("--no-cache", action="store_true", help="do not use the cache")
+    _add_cache(chk, offline=None)  # check never uses the network
     _add_common(chk)
     return parser
 
@@ -509,8 +506,8 @@ def _run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             args.lockfile,
             compare=not args.no_compare,
             cache_dir=args.cache_dir,
-            no_cache=args.no_cache,
-            offline=args.offline,
+            no_cache=bool(args.no_cache),
+            offline=bool(args.offline),
             config=config,
             progress=progress,
         )
@@ -558,8 +555,8 @@ def _run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             extra_index_urls=args.extra_index_url,
             excludes=args.exclude,
             cache_dir=args.cache_dir,
-            no_cache=args.no_cache,
-            offline=args.offline,
+            no_cache=bool(args.no_cache),
+            offline=bool(args.offline),
             output=None if args.dry_run else folder,
             progress=progress,
         )
@@ -590,8 +587,8 @@ def _run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             closed=args.closed_layers,
             history_months=args.history_months,
             cache_dir=args.cache_dir,
-            no_cache=args.no_cache,
-            offline=args.offline,
+            no_cache=bool(args.no_cache),
+            offline=bool(args.offline),
             config=config,
             progress=progress,
         )
@@ -635,7 +632,7 @@ def _run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         lockfile=args.lockfile,
         tiers_dir=args.tiers_dir,
         cache_dir=args.cache_dir,
-        no_cache=args.no_cache,
+        no_cache=bool(args.no_cache),
     )
     if args.json:
         json.dump(result.to_json(), out, indent=2)

@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,7 +42,7 @@ from depslim.variants import (
     torch_policy_for,
 )
 
-__all__ = ["LockResult", "inputs_hash", "lock", "read_inputs"]
+__all__ = ["LockResult", "bound_routing", "inputs_hash", "lock", "read_inputs"]
 
 
 from depslim.api._files import (
@@ -432,6 +432,33 @@ def _sibling_index(url: str, label: str) -> str:
     return f"{head}/{label}" if last == "cpu" else base
 
 
+def bound_routing(
+    plain: Routing,
+    *,
+    index_url: str,
+    family: Iterable[NormalizedName],
+    labels: Mapping[NormalizedName, str] | None = None,
+) -> Routing:
+    """``plain`` with every ``family`` project bound to ``index_url`` (exclusive).
+
+    A project with an explicit GPU build label (``labels``: ``torch`` → ``cu121``) is
+    bound to the sibling index that serves it (``…/whl/cu121``) instead.
+    """
+    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
+    exclusive = {index_url}
+    for name in sorted(family):
+        label = (labels or {}).get(name)
+        url = _sibling_index(index_url, label) if label else index_url
+        exclusive.add(url)
+        bound[name] = (IndexSource(url=url),)
+    return Routing(
+        default=plain.default,
+        find_links=plain.find_links,
+        bound=bound,
+        exclusive=frozenset(exclusive),
+    )
+
+
 def _routing(
     index_url: str,
     *,
@@ -445,30 +472,22 @@ def _routing(
     plain = Routing.simple(index_url, extra_urls, find_links)
     if policy is None:
         return plain
-    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
-    exclusive = {policy.index_url}
+    labels: dict[NormalizedName, str] = {}
     for name in sorted(policy.family):
-        url = policy.index_url
         reqs = [
             Req.from_requirement(r.requirement, origin=str(r.origin))
             for r in declared.requirements
             if r.name == name
         ]
-        labels = sorted(lbl for lbl in explicit_locals(reqs) if lbl != "cpu")
-        if labels:
-            url = _sibling_index(policy.index_url, labels[0])
-            exclusive.add(url)
+        explicit = sorted(lbl for lbl in explicit_locals(reqs) if lbl != "cpu")
+        if explicit:
+            labels[name] = explicit[0]
             warnings.append(
-                f"{name}: the requirement names the +{labels[0]} build explicitly; kept, "
-                f"taken from {url} (drop the local label to get the CPU build)"
+                f"{name}: the requirement names the +{explicit[0]} build explicitly; kept, "
+                f"taken from {_sibling_index(policy.index_url, explicit[0])} "
+                "(drop the local label to get the CPU build)"
             )
-        bound[name] = (IndexSource(url=url),)
-    return Routing(
-        default=plain.default,
-        find_links=plain.find_links,
-        bound=bound,
-        exclusive=frozenset(exclusive),
-    )
+    return bound_routing(plain, index_url=policy.index_url, family=policy.family, labels=labels)
 
 
 def _gpu_warnings(

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from depslim.index.cache import Cache
@@ -18,7 +17,7 @@ from depslim.lockfile import (
     LockedPin,
     ReadLock,
 )
-from depslim.models import IndexSource, Lock
+from depslim.models import Lock
 from depslim.report import ReportRow, SizeReport
 from depslim.target import Target
 from depslim.variants import (
@@ -37,7 +36,7 @@ from depslim.api._files import (
     load_settings,
     read_lock_file,
 )
-from depslim.api.lock import LockResult, _sibling_index, lock
+from depslim.api.lock import LockResult, bound_routing, lock
 
 
 def as_read_lock(locked: Lock) -> ReadLock:
@@ -67,21 +66,13 @@ def lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
     plain = Routing.simple(read.index_url or PYPI, extras, read.find_links)
     if torch_index is None:
         return plain
-    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
-    exclusive = {torch_index}
-    locals_ = {p.name: p.version.local for p in read.pins if p.version is not None}
-    for name in torch_family(extra_family):
-        url = torch_index
-        local = locals_.get(name)
-        if local and is_gpu_local(local):
-            url = _sibling_index(torch_index, local)
-            exclusive.add(url)
-        bound[name] = (IndexSource(url=url),)
-    return Routing(
-        default=plain.default,
-        find_links=plain.find_links,
-        bound=bound,
-        exclusive=frozenset(exclusive),
+    labels = {
+        p.name: p.version.local
+        for p in read.pins
+        if p.version is not None and p.version.local and is_gpu_local(p.version.local)
+    }
+    return bound_routing(
+        plain, index_url=torch_index, family=torch_family(extra_family), labels=labels
     )
 
 

@@ -180,21 +180,16 @@ def declared_dependencies(root: Path) -> tuple[list[Declared], list[Path], list[
             Declared(requirement=r, group="main")
             for r in parse_pyproject(text, path=pyproject).requirements
         ]
-        for extra in extras:
-            inner = parse_pyproject(text, path=pyproject, extras=[extra]).requirements
+        selections = [(f"extra:{e}", [e], []) for e in extras]
+        selections += [(f"group:{g}", [], [g]) for g in groups]
+        for label, one_extra, one_group in selections:
+            # each extra/group parsed alone; what the main list already has stays "main"
+            inner = parse_pyproject(
+                text, path=pyproject, extras=one_extra, groups=one_group
+            ).requirements
             seen = {d.requirement.requirement for d in out}
             out += [
-                Declared(requirement=r, group=f"extra:{extra}")
-                for r in inner
-                if r.requirement not in seen
-            ]
-        for group in groups:
-            inner = parse_pyproject(text, path=pyproject, groups=[group]).requirements
-            seen = {d.requirement.requirement for d in out}
-            out += [
-                Declared(requirement=r, group=f"group:{group}")
-                for r in inner
-                if r.requirement not in seen
+                Declared(requirement=r, group=label) for r in inner if r.requirement not in seen
             ]
         if out:
             return out, [pyproject], extras, groups
