@@ -180,7 +180,9 @@ def declared_dependencies(root: Path) -> tuple[list[Declared], list[Path], list[
             Declared(requirement=r, group="main")
             for r in parse_pyproject(text, path=pyproject).requirements
         ]
-        selections = [(f"extra:{e}", [e], []) for e in extras]
+        selections: list[tuple[str, list[str], list[str]]] = [
+            (f"extra:{e}", [e], []) for e in extras
+        ]
         selections += [(f"group:{g}", [], [g]) for g in groups]
         for label, one_extra, one_group in selections:
             # each extra/group parsed alone; what the main list already has stays "main"
