@@ -356,3 +356,27 @@ def test_arbitrary_text_raises_only_input_error(text: str, extras: list[str]) ->
         read_tool_table(text, Path("pyproject.toml"))
     except InputError as exc:
         assert str(exc).startswith("pyproject.toml")
+
+
+def test_setuptools_dynamic_dependencies_from_files(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("fastapi>=0.100\n# a comment\nuvicorn\n")
+    (tmp_path / "requirements-ml.txt").write_text("torch\n")
+    text = (
+        '[project]\nname = "app"\nversion = "1"\n'
+        'dynamic = ["dependencies", "optional-dependencies"]\n'
+        "[tool.setuptools.dynamic]\n"
+        'dependencies = { file = ["requirements.txt"] }\n'
+        'optional-dependencies.ml = { file = ["requirements-ml.txt"] }\n'
+    )
+    path = tmp_path / "pyproject.toml"
+    main = parse_pyproject(text, path=path)
+    assert [str(r.requirement) for r in main.requirements] == ["fastapi>=0.100", "uvicorn"]
+    assert main.requirements[0].origin.path.endswith("requirements.txt")
+    ml = parse_pyproject(text, path=path, extras=["ml"])
+    assert "torch" in [str(r.requirement) for r in ml.requirements]
+
+
+def test_dynamic_dependencies_without_files_still_fail(tmp_path: Path) -> None:
+    text = '[project]\nname = "app"\nversion = "1"\ndynamic = ["dependencies"]\n'
+    with pytest.raises(InputError, match="dynamic"):
+        parse_pyproject(text, path=tmp_path / "pyproject.toml")

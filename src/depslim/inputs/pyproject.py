@@ -22,7 +22,7 @@ import tomllib
 from bisect import bisect_right
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,6 +30,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.errors import InputError
 from depslim.models import InputRequirement, Inputs, Location
+
+if TYPE_CHECKING:
+    from depslim.inputs.requirements import Reader
 
 __all__ = ["parse_pyproject", "project_name", "read_tool_table"]
 
@@ -41,12 +44,16 @@ def parse_pyproject(
     extras: Sequence[str] = (),
     groups: Sequence[str] = (),
     all_extras: bool = False,
+    read: Reader | None = None,
 ) -> Inputs:
     """The requirements ``text`` (the content of the ``pyproject.toml`` at ``path``) declares.
 
-    Raises :class:`InputError` naming ``file:line`` for invalid TOML, malformed tables,
-    invalid requirements, unknown extras or groups, include cycles between groups, and
-    dynamic dependencies (which only a build could tell).
+    Dynamic ``dependencies`` / ``optional-dependencies`` are read when setuptools takes
+    them from files (``[tool.setuptools.dynamic] dependencies = {file = [...]}``): those
+    are requirements files, read with ``read`` (default: from disk). Raises
+    :class:`InputError` naming ``file:line`` for invalid TOML, malformed tables, invalid
+    requirements, unknown extras or groups, include cycles between groups, and dynamic
+    dependencies any other way (which only a build could tell).
     """
     data = _load(text, path)
     finder = _LineFinder(text)
@@ -57,17 +64,31 @@ def parse_pyproject(
     own = canonicalize_name(self_name) if isinstance(self_name, str) else None
 
     wants_extras = bool(extras) or all_extras
+    from_files = _setuptools_dynamic(data)
+    main_files: list[str] = []
     if "dependencies" in dynamic:
-        reader.fail_dynamic("dependencies")
-    if wants_extras and "optional-dependencies" in dynamic:
-        reader.fail_dynamic("optional-dependencies")
+        files = from_files.get("dependencies")
+        if not isinstance(files, list):
+            reader.fail_dynamic("dependencies")
+        main_files = list(files or [])
+    extra_files: dict[str, list[str]] = {}
+    if "optional-dependencies" in dynamic:
+        table = from_files.get("optional-dependencies")
+        if isinstance(table, dict):
+            extra_files = {k: v for k, v in table.items() if isinstance(v, list)}
+        elif wants_extras:
+            reader.fail_dynamic("optional-dependencies")
 
     optional = _optional_dependencies(project, reader)
+    for key, names in extra_files.items():
+        optional[canonicalize_name(key)] = _Extra(key, _from_files(path, names, read))
     group_table = _dependency_groups(data, reader)
 
     out: list[InputRequirement] = []
     expander = _SelfExpander(own=own, optional=optional, reader=reader)
     for requirement in reader.requirements(project.get("dependencies", []), _DEPS):
+        expander.add(requirement, out)
+    for requirement in _from_files(path, main_files, read):
         expander.add(requirement, out)
 
     if all_extras:
@@ -275,6 +296,39 @@ class _Extra:
     def __init__(self, name: str, requirements: list[InputRequirement]) -> None:
         self.name = name
         self.requirements = requirements
+
+
+def _setuptools_dynamic(data: dict[str, Any]) -> dict[str, Any]:
+    """``[tool.setuptools.dynamic]`` fields given as files: field → list of paths."""
+    table = data.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+    if not isinstance(table, dict):
+        return {}
+    out: dict[str, Any] = {}
+    deps = table.get("dependencies")
+    if isinstance(deps, dict) and "file" in deps:
+        files = deps["file"]
+        out["dependencies"] = [files] if isinstance(files, str) else files
+    extras = table.get("optional-dependencies")
+    if isinstance(extras, dict):
+        out["optional-dependencies"] = {
+            key: [v["file"]] if isinstance(v["file"], str) else v["file"]
+            for key, v in extras.items()
+            if isinstance(v, dict) and "file" in v
+        }
+    return out
+
+
+def _from_files(path: Path, names: Sequence[Any], read: Reader | None) -> list[InputRequirement]:
+    """Requirements of the files setuptools' dynamic metadata names, next to pyproject."""
+    # requirements.py reads project names from pyproject.py: import it when needed
+    from depslim.inputs.requirements import parse_requirements
+
+    out: list[InputRequirement] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"{path}: [tool.setuptools.dynamic] file entries must be strings")
+        out.extend(parse_requirements(path.parent / name, read=read).requirements)
+    return out
 
 
 def _dynamic(project: dict[str, Any], reader: _Reader) -> set[str]:
