@@ -441,3 +441,26 @@ def test_roots_by_tier_include_missing(make_tree: MakeTree) -> None:
     assert N("redis") in roots[Tier.BASE]
     assert N("torch") in roots[Tier.ML]
     assert result.tiers()[Tier.ML] == ("sentence-transformers", "torch")
+
+
+def test_fixture_data_and_nested_projects_do_not_make_dependencies(make_tree: MakeTree) -> None:
+    root = make_tree(
+        {
+            "pyproject.toml": '[project]\nname = "tool"\nversion = "1"\ndependencies = ["httpx"]\n',
+            "src/tool/__init__.py": "import httpx\n",
+            # test data: a sample project with its own pyproject.toml, skipped whole
+            "tests/data/sample/pyproject.toml": '[project]\nname = "sample"\n',
+            "tests/data/sample/app.py": "import fastapi\n",
+            # fixtures at the top are developer-only
+            "fixtures/snippet.py": "import pandas\n",
+            # a URL string in a test names a driver: evidence, not a missing dependency
+            "tests/test_db.py": 'URL = "postgresql+psycopg2://u@h/db"\n',
+        }
+    )
+    scan = scan_project(root)
+    assert not any(f.file.startswith("tests/data/") for f in scan.files)
+    result = classify(scan, declared={"httpx": "main"})
+    missing = {m.name: m.tier for m in result.missing}
+    assert "fastapi" not in missing
+    assert "psycopg2-binary" not in missing and "psycopg2" not in missing
+    assert missing.get("pandas") is Tier.DEV

@@ -64,6 +64,8 @@ SKIP_DIRS = frozenset(
         ".ipynb_checkpoints",
     }
 )
+# A folder holding one of these is not part of the project being scanned.
+_NOT_OURS = frozenset({"pyvenv.cfg", "pyproject.toml", "setup.py"})
 _CONFIG_MAX_BYTES = 512 * 1024
 _URL_SUFFIXES = (".ini", ".cfg", ".yaml", ".yml", ".toml", ".conf")
 _RACY_NS = 2_000_000_000  # files changed this close to the last scan are re-read
@@ -97,7 +99,8 @@ def _is_config(name: str) -> bool:
 def iter_project_files(root: Path, *, excludes: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """Relative paths of the project's sources (``.py``, ``.ipynb``) and config files.
 
-    Skips :data:`SKIP_DIRS`, any folder holding a ``pyvenv.cfg`` (a virtualenv), hidden
+    Skips :data:`SKIP_DIRS`, any folder holding a ``pyvenv.cfg`` (a virtualenv) or its
+    own ``pyproject.toml``/``setup.py`` (a nested project: scan it on its own), hidden
     folders, ``*.egg-info`` and whatever matches ``excludes`` (globs on the relative
     path or the name).
     """
@@ -111,8 +114,8 @@ def _walk(folder: Path, prefix: str, excludes: Sequence[str], found: _Found) -> 
         entries = list(os.scandir(folder))
     except OSError:
         return
-    if prefix and any(e.name == "pyvenv.cfg" for e in entries):
-        return
+    if prefix and any(e.name in _NOT_OURS for e in entries):
+        return  # a virtualenv, or a nested project with its own pyproject.toml/setup.py
     for entry in entries:
         name = entry.name
         rel = f"{prefix}{name}"
