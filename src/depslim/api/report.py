@@ -198,6 +198,8 @@ def _pypi_baseline(
             extra_index_urls=extras,
             find_links=read.find_links,
             torch_backend="pypi",
+            # only sizes are wanted: never download PyPI's multi-GB CUDA wheels to hash them
+            verify_hashes=False,
             cache_dir=cache_dir,
             no_cache=no_cache,
             offline=offline,
