@@ -121,3 +121,10 @@ def test_cli_exit_codes_and_json(project, capsys, monkeypatch) -> None:
     (root / "pyproject.toml").write_text("[tool.depslim]\nbogus = 1\n")
     assert main(["check", "--project", str(root), "--cache-dir", str(cache)]) == 2
     assert "bogus" in capsys.readouterr().err
+
+
+def test_tier_locks_alone_give_the_graph(project) -> None:
+    """Without requirements.txt, the tier locks' `# via` lines say pydantic comes with fastapi."""
+    root, cache, *_ = project
+    (root / "requirements.txt").unlink()
+    assert codes(root, cache) == []

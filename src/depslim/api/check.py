@@ -182,12 +182,12 @@ def _gpu(lock_path: Path, read: ReadLock, root: Path) -> list[Finding]:
 # ---- imports: DS003, DS004, DS005 -----------------------------------------------------
 
 
-def _graph(read: ReadLock | None) -> dict[NormalizedName, set[NormalizedName]]:
+def _graph(reads: Sequence[ReadLock]) -> dict[NormalizedName, set[NormalizedName]]:
+    """The dependency graph the locks' ``# via`` lines describe (tier locks together)."""
     graph: dict[NormalizedName, set[NormalizedName]] = {}
-    if read is None:
-        return graph
-    names = {p.name for p in read.pins}
-    for pin in read.pins:
+    pins = [pin for read in reads for pin in read.pins]
+    names = {p.name for p in pins}
+    for pin in pins:
         for parent in pin.via:
             key = canonicalize_name(parent.split(" ")[0])
             if key in names:
@@ -195,11 +195,14 @@ def _graph(read: ReadLock | None) -> dict[NormalizedName, set[NormalizedName]]:
     return graph
 
 
-def _top_levels(read: ReadLock | None, cache: Cache | None) -> dict[NormalizedName, list[str]]:
-    if read is None or cache is None:
+def _top_levels(reads: Sequence[ReadLock], cache: Cache | None) -> dict[NormalizedName, list[str]]:
+    """Top-level modules of the pinned wheels, recorded in the cache by their hashes."""
+    if cache is None:
         return {}
     out: dict[NormalizedName, list[str]] = {}
-    for pin in read.pins:
+    for pin in (pin for read in reads for pin in read.pins):
+        if pin.name in out:
+            continue
         for digest in pin.hashes:
             facts = cache.get_file_facts(digest)
             if facts and facts.get("top_level"):
@@ -247,8 +250,9 @@ def _code_findings(
     entries: Mapping[str, str],
 ) -> list[Finding]:
     names: dict[str, str] = {d.requirement.name: d.group for d in declared}
-    graph = _graph(read)
-    modules = ModuleMap.build(declared=names, top_levels=_top_levels(read, cache))
+    reads = [r for r in (read, *tier_reads.values()) if r is not None]
+    graph = _graph(reads)
+    modules = ModuleMap.build(declared=names, top_levels=_top_levels(reads, cache))
     classification = classify(
         scan,
         declared=names,
