@@ -320,3 +320,15 @@ def test_no_verify_hashes_trusts_the_listing(make_index, lock_text) -> None:
     index = make_index([("a", "1.0", [])])
     lock_text(index, "a\n", verify_hashes=False)
     assert not [r for r in index.log if r.path.endswith(".whl") and not r.range]
+
+
+def test_local_project_is_replaced_by_its_dependencies(make_index, lock_text, tmp_path) -> None:
+    index = make_index([("b", "1.0", []), ("c", "2.0", [])])
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\ndependencies = ["b"]\n'
+        '[project.optional-dependencies]\nextra = ["c"]\n'
+    )
+    assert versions(lock_text(index, "-e ./app\n")) == {"b": "1.0"}
+    assert versions(lock_text(index, "./app[extra]\n")) == {"b": "1.0", "c": "2.0"}
