@@ -81,10 +81,6 @@ def _read(path: Path) -> ReadLock | None:
         raise InputError(f"{path}: cannot read it ({exc})") from None
 
 
-def _pin_line(read: ReadLock, name: str) -> int | None:
-    return next((p.line for p in read.pins if p.name == name), None)
-
-
 # ---- DS001: stale lock -------------------------------------------------------------
 
 
@@ -217,7 +213,6 @@ def _declared_line(item: Declared, root: Path) -> tuple[str, int | None]:
 
 
 def _expected_tiers(
-    root: Path,
     declared: Sequence[Declared],
     graph: Mapping[NormalizedName, set[NormalizedName]],
     tier_reads: Mapping[Tier, ReadLock],
@@ -294,7 +289,7 @@ def _code_findings(
             )
         )
     if entries:
-        expected = _expected_tiers(root, declared, graph, tier_reads)
+        expected = _expected_tiers(declared, graph, tier_reads)
         for record in scan.imports:
             if classification.file_tiers.get(record.file) is not Tier.BASE:
                 continue

@@ -44,10 +44,6 @@ class Candidate:
     def index(self) -> str:
         return self.links[0].index if self.links else ""
 
-    @property
-    def yanked(self) -> bool:
-        return bool(self.links) and all(link.is_yanked for link in self.links)
-
     def with_extras(self, extras: frozenset[NormalizedName]) -> Candidate:
         return Candidate(
             name=self.name, version=self.version, links=self.links, extras=extras, url=self.url

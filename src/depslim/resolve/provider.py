@@ -7,7 +7,6 @@ their project pages are requested in the background while resolvelib goes on.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -263,10 +262,3 @@ class Provider(AbstractProvider[Req, Candidate, str]):
     def _direct_candidate(self, name: NormalizedName, url: str) -> Candidate:
         link = self.finder.link_for_url(name, url)
         return Candidate(name=name, version=link.version, links=(link,), url=url)
-
-
-def group_by_name(reqs: Iterable[Req]) -> dict[NormalizedName, list[Req]]:
-    out: dict[NormalizedName, list[Req]] = defaultdict(list)
-    for r in reqs:
-        out[r.name].append(r)
-    return out
