@@ -332,3 +332,25 @@ def test_local_project_is_replaced_by_its_dependencies(make_index, lock_text, tm
     )
     assert versions(lock_text(index, "-e ./app\n")) == {"b": "1.0"}
     assert versions(lock_text(index, "./app[extra]\n")) == {"b": "1.0", "c": "2.0"}
+
+
+def test_no_index_locks_from_find_links_only(tmp_path) -> None:
+    from support.fixtures import build_files
+
+    links = tmp_path / "wheels"
+    links.mkdir()
+    build_files(links, [("a", "1.0", ["b"]), ("b", "2.0", [])])
+    source = tmp_path / "requirements.in"
+    source.write_text(f"--no-index\n--find-links {links}\na\n")
+    result = depslim.lock([source], target=LINUX, config=False, cache_dir=tmp_path / "c")
+    assert versions(result) == {"a": "1.0", "b": "2.0"}
+    text = result.text()
+    assert "--no-index\n" in text and f"--find-links {links}" in text
+    assert "--index-url" not in text
+
+
+def test_no_index_without_find_links_is_bad_input(tmp_path) -> None:
+    source = tmp_path / "requirements.in"
+    source.write_text("a\n")
+    with pytest.raises(depslim.InputError, match="--find-links"):
+        depslim.lock([source], no_index=True, config=False, no_cache=True)

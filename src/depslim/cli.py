@@ -184,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="another index, asked only for projects the first ones lack",
     )
     idx.add_argument(
+        "--no-index",
+        action="store_true",
+        default=None,
+        help="ignore every index: lock only from --find-links locations",
+    )
+    idx.add_argument(
         "-f",
         "--find-links",
         action="append",
@@ -446,6 +452,7 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             torch_backend=args.torch_backend,
             torch_index_url=args.torch_index_url,
             headless=args.headless,
+            no_index=args.no_index,
             verify_hashes=None if args.no_verify_hashes is None else not args.no_verify_hashes,
             config=config,
             progress=progress,

@@ -27,6 +27,7 @@ class Settings:
     index_url: str | None = None
     extra_index_url: tuple[str, ...] | None = None
     find_links: tuple[str, ...] | None = None
+    no_index: bool | None = None
     output_file: str | None = None
     extra: tuple[str, ...] | None = None
     group: tuple[str, ...] | None = None
@@ -62,6 +63,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "index-url": ("str", None),
     "extra-index-url": ("list", None),
     "find-links": ("list", None),
+    "no-index": ("bool", None),
     "output-file": ("str", None),
     "extra": ("list", None),
     "group": ("list", None),

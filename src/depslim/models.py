@@ -233,6 +233,7 @@ class Lock:
     notes: tuple[str, ...] = ()
     torch_index_url: str | None = None
     inputs: tuple[str, ...] = ()
+    no_index: bool = False
 
     def pin(self, name: str) -> Pin | None:
         wanted = canonicalize_name(name)

@@ -101,7 +101,7 @@ def _read_inputs(
     index_url: str | None = None
     extra: list[str] = []
     find_links: list[str] = []
-    pre = False
+    pre = no_index = False
     for path in paths:
         if not path.is_file():
             raise InputError(f"{path}: no such file (give a requirements file or pyproject.toml)")
@@ -122,6 +122,7 @@ def _read_inputs(
         extra += [u for u in inputs.extra_index_urls if u not in extra]
         find_links += [u for u in inputs.find_links if u not in find_links]
         pre = pre or inputs.pre
+        no_index = no_index or inputs.no_index
     return Inputs(
         requirements=tuple(merged),
         index_url=index_url,
@@ -129,6 +130,7 @@ def _read_inputs(
         find_links=tuple(find_links),
         pre=pre,
         files=tuple(paths),
+        no_index=no_index,
     )
 
 
@@ -210,6 +212,7 @@ def lock(
     torch_backend: str | None = None,
     torch_index_url: str | None = None,
     headless: bool | None = None,
+    no_index: bool | None = None,
     verify_hashes: bool | None = None,
     config: str | Path | bool | None = True,
     progress: Progress | None = None,
@@ -254,12 +257,17 @@ def lock(
         target = Target.parse(settings.python_platform, python=settings.python_version)
     declared = _read_inputs(paths, extras=extras, groups=groups, all_extras=all_extras)
 
-    chosen_index = index_url or declared.index_url or settings.index_url or PYPI
+    no_index = bool(no_index if no_index is not None else (declared.no_index or settings.no_index))
+    chosen_index: str | None = index_url or declared.index_url or settings.index_url or PYPI
     extra_urls = _unique(
         [*extra_index_urls, *declared.extra_index_urls, *(settings.extra_index_url or ())]
     )
-    extra_urls = [u for u in extra_urls if u.rstrip("/") != chosen_index.rstrip("/")]
+    extra_urls = [u for u in extra_urls if u.rstrip("/") != (chosen_index or "").rstrip("/")]
     links_dirs = _unique([*find_links, *declared.find_links, *(settings.find_links or ())])
+    if no_index:  # pip's --no-index: only --find-links locations
+        if not links_dirs:
+            raise InputError("--no-index needs at least one --find-links location to lock from")
+        chosen_index, extra_urls = None, []
     allow_pre = bool(pre if pre is not None else (declared.pre or settings.pre))
     allow_build = bool(allow_build if allow_build is not None else settings.allow_build)
     offline = bool(offline if offline is not None else settings.offline)
@@ -307,6 +315,8 @@ def lock(
         torch_index_url or settings.torch_index_url or DEFAULT_TORCH_INDEX,
         settings.torch_family or (),
     )
+    if no_index:
+        policy = None  # no index at all: the torch family comes from --find-links too
     headless = bool(headless if headless is not None else settings.headless)
     backend = "pypi" if policy is None else policy.backend
     roots = [r for r in declared.requirements if not r.constraint]
@@ -331,7 +341,9 @@ def lock(
         return new
 
     flags: list[str] = []
-    if chosen_index != PYPI:
+    if no_index:
+        flags.append("--no-index")
+    elif chosen_index != PYPI and chosen_index is not None:
         flags += ["--index-url", chosen_index]
     for url in extra_urls:
         flags += ["--extra-index-url", url]
@@ -416,6 +428,7 @@ def lock(
         inputs=_relative_inputs(paths, output_path),
         notes=tuple(notes),
         torch_index_url=policy.index_url if policy else None,
+        no_index=no_index,
     )
     return LockResult(
         lock=result_lock,
@@ -460,7 +473,7 @@ def bound_routing(
 
 
 def _routing(
-    index_url: str,
+    index_url: str | None,
     *,
     extra_urls: Sequence[str],
     find_links: Sequence[str],

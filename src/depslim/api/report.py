@@ -63,7 +63,9 @@ def lock_routing(read: ReadLock, extra_family: Sequence[str]) -> Routing:
         for u in read.extra_index_urls
         if torch_index is None or u.rstrip("/") != torch_index.rstrip("/")
     ]
-    plain = Routing.simple(read.index_url or PYPI, extras, read.find_links)
+    plain = Routing.simple(
+        None if read.no_index else (read.index_url or PYPI), extras, read.find_links
+    )
     if torch_index is None:
         return plain
     labels = {

@@ -40,11 +40,13 @@ def render_requirements_txt(lock: Lock, *, version: str) -> str:
         out.append(f"# depslim:inputs {shlex.join(lock.inputs)}")
     out.extend(f"# {note}" for note in lock.notes)
     out.append("#")
-    if lock.index_url:
+    if lock.no_index:
+        out.append("--no-index")
+    elif lock.index_url:
         out.append(f"--index-url {lock.index_url}")
     out.extend(f"--extra-index-url {url}" for url in lock.extra_index_urls)
     out.extend(f"--find-links {url}" for url in lock.find_links)
-    if lock.index_url or lock.extra_index_urls or lock.find_links:
+    if lock.no_index or lock.index_url or lock.extra_index_urls or lock.find_links:
         out.append("")
     for pin in sorted(lock.pins, key=lambda p: p.name):
         out.extend(_render_pin(pin))
@@ -92,6 +94,7 @@ class ReadLock:
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    no_index: bool = False
 
     def versions(self) -> dict[NormalizedName, Version]:
         return {p.name: p.version for p in self.pins if p.version is not None}
@@ -110,6 +113,7 @@ def read_requirements_lock(text: str) -> ReadLock:
     inputs: tuple[str, ...] = ()
     extra_index_urls: list[str] = []
     find_links: list[str] = []
+    no_index = False
     via_lines: list[tuple[int, str]] = []
     in_via = False
     logical: list[tuple[int, str]] = []
@@ -157,6 +161,9 @@ def read_requirements_lock(text: str) -> ReadLock:
         logical.append((start, buffer))
     for number, raw_line in logical:
         line = re.sub(r"\s#.*$", "", raw_line).strip()
+        if line == "--no-index":
+            no_index = True
+            continue
         if option := _OPTION.match(line):
             flag, value = option.group(1), option.group(2)
             if flag in ("-i", "--index-url"):
@@ -202,6 +209,7 @@ def read_requirements_lock(text: str) -> ReadLock:
         index_url=index_url,
         extra_index_urls=tuple(extra_index_urls),
         find_links=tuple(find_links),
+        no_index=no_index,
     )
 
 
