@@ -354,3 +354,22 @@ def test_no_index_without_find_links_is_bad_input(tmp_path) -> None:
     source.write_text("a\n")
     with pytest.raises(depslim.InputError, match="--find-links"):
         depslim.lock([source], no_index=True, config=False, no_cache=True)
+
+
+def test_only_binary_and_no_binary(make_index, lock_text) -> None:
+    index = make_index(
+        [
+            ("both", "1.0", []),
+            ("both", "1.0", [], {"sdist": True}),
+            ("sdist-only", "1.0", [], {"sdist": True}),
+        ]
+    )
+    (pin,) = lock_text(index, "both\n", no_binary=["both"]).pins
+    assert [f.filename for f in pin.files] == ["both-1.0.tar.gz"]
+    (pin,) = lock_text(index, "--only-binary :all:\nboth\n").pins
+    assert [f.filename for f in pin.files] == ["both-1.0-py3-none-any.whl"]
+    with pytest.raises(depslim.NoSolutionError):
+        lock_text(index, "sdist-only\n", only_binary=[":all:"])
+    assert versions(
+        lock_text(index, "sdist-only\n", only_binary=[":all:"], no_binary=["sdist-only"])
+    ) == {"sdist-only": "1.0"}

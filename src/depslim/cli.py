@@ -164,6 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="ignore the existing pin of NAME only (repeatable)",
     )
     sel.add_argument(
+        "--only-binary",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="take only wheels of these projects (comma-separated, or :all:), as pip",
+    )
+    sel.add_argument(
+        "--no-binary",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="take only sdists of these projects (comma-separated, or :all:), as pip",
+    )
+    sel.add_argument(
         "--allow-build",
         action="store_true",
         default=None,
@@ -453,6 +467,8 @@ def _run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             torch_index_url=args.torch_index_url,
             headless=args.headless,
             no_index=args.no_index,
+            only_binary=args.only_binary,
+            no_binary=args.no_binary,
             verify_hashes=None if args.no_verify_hashes is None else not args.no_verify_hashes,
             config=config,
             progress=progress,

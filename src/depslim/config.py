@@ -28,6 +28,8 @@ class Settings:
     extra_index_url: tuple[str, ...] | None = None
     find_links: tuple[str, ...] | None = None
     no_index: bool | None = None
+    only_binary: tuple[str, ...] | None = None
+    no_binary: tuple[str, ...] | None = None
     output_file: str | None = None
     extra: tuple[str, ...] | None = None
     group: tuple[str, ...] | None = None
@@ -64,6 +66,8 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "extra-index-url": ("list", None),
     "find-links": ("list", None),
     "no-index": ("bool", None),
+    "only-binary": ("list", None),
+    "no-binary": ("list", None),
     "output-file": ("str", None),
     "extra": ("list", None),
     "group": ("list", None),

@@ -27,6 +27,7 @@ from depslim.lockfile import (
     render_requirements_txt,
 )
 from depslim.models import IndexSource, InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
+from depslim.resolve.candidates import BinaryPolicy
 from depslim.resolve.policy import cpu_candidate_filter, cpu_candidate_key, explicit_locals
 from depslim.resolve.requirements import Req
 from depslim.resolve.resolver import Resolution, resolve
@@ -102,6 +103,8 @@ def _read_inputs(
     extra: list[str] = []
     find_links: list[str] = []
     pre = no_index = False
+    only_binary: list[str] = []
+    no_binary: list[str] = []
     for path in paths:
         if not path.is_file():
             raise InputError(f"{path}: no such file (give a requirements file or pyproject.toml)")
@@ -123,6 +126,8 @@ def _read_inputs(
         find_links += [u for u in inputs.find_links if u not in find_links]
         pre = pre or inputs.pre
         no_index = no_index or inputs.no_index
+        only_binary += inputs.only_binary
+        no_binary += inputs.no_binary
     return Inputs(
         requirements=tuple(merged),
         index_url=index_url,
@@ -131,6 +136,8 @@ def _read_inputs(
         pre=pre,
         files=tuple(paths),
         no_index=no_index,
+        only_binary=tuple(only_binary),
+        no_binary=tuple(no_binary),
     )
 
 
@@ -213,6 +220,8 @@ def lock(
     torch_index_url: str | None = None,
     headless: bool | None = None,
     no_index: bool | None = None,
+    only_binary: Sequence[str] = (),
+    no_binary: Sequence[str] = (),
     verify_hashes: bool | None = None,
     config: str | Path | bool | None = True,
     progress: Progress | None = None,
@@ -264,6 +273,10 @@ def lock(
     )
     extra_urls = [u for u in extra_urls if u.rstrip("/") != (chosen_index or "").rstrip("/")]
     links_dirs = _unique([*find_links, *declared.find_links, *(settings.find_links or ())])
+    binary = _binary_policy(
+        [*declared.only_binary, *(settings.only_binary or ()), *only_binary],
+        [*declared.no_binary, *(settings.no_binary or ()), *no_binary],
+    )
     if no_index:  # pip's --no-index: only --find-links locations
         if not links_dirs:
             raise InputError("--no-index needs at least one --find-links location to lock from")
@@ -360,6 +373,8 @@ def lock(
         flags += ["--torch-index-url", policy.index_url]
     if headless:
         flags.append("--headless")
+    flags += [f"--only-binary={n}" for n in sorted(binary.only_binary)]
+    flags += [f"--no-binary={n}" for n in sorted(binary.no_binary)]
 
     def on_event(kind: str, url: str) -> None:
         if progress is not None:
@@ -376,6 +391,7 @@ def lock(
                 requirement_hook=hook,
                 candidate_key=cpu_candidate_key(policy) if policy else None,
                 candidate_filter=cpu_candidate_filter(policy) if policy else None,
+                binary=binary,
                 progress=progress,
                 root_label=_root_label,
             )
@@ -436,6 +452,26 @@ def lock(
         resolution=resolution,
         swaps=tuple(sorted(swaps.values(), key=str)),
     )
+
+
+def _binary_policy(only: Sequence[str], no: Sequence[str]) -> BinaryPolicy:
+    """Combine --only-binary / --no-binary values (comma lists) as pip does, in order."""
+    only_set: set[str] = set()
+    no_set: set[str] = set()
+    for values, target, other in ((only, only_set, no_set), (no, no_set, only_set)):
+        for value in values:
+            for item in (v.strip() for v in value.split(",")):
+                if item == ":all:":
+                    target.clear()
+                    other.discard(":all:")
+                    target.add(":all:")
+                elif item == ":none:":
+                    target.clear()
+                elif item:
+                    name = canonicalize_name(item)
+                    other.discard(name)
+                    target.add(name)
+    return BinaryPolicy(only_binary=frozenset(only_set), no_binary=frozenset(no_set))
 
 
 def _sibling_index(url: str, label: str) -> str:

@@ -18,6 +18,7 @@ from depslim.models import Link
 from depslim.target import Target
 
 __all__ = [
+    "BinaryPolicy",
     "Candidate",
     "group_candidates",
     "link_fits_python",
@@ -54,6 +55,25 @@ class Candidate:
         return f"{self.name}{extras} {self.version}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BinaryPolicy:
+    """pip's ``--only-binary`` / ``--no-binary``: project names or ``:all:``.
+
+    A project named in one set wins over ``:all:`` in the other, as pip has it.
+    """
+
+    only_binary: frozenset[str] = frozenset()
+    no_binary: frozenset[str] = frozenset()
+
+    def allows(self, link: Link) -> bool:
+        name = link.name
+        if link.is_wheel:
+            refused, wanted = self.no_binary, self.only_binary
+        else:
+            refused, wanted = self.only_binary, self.no_binary
+        return not (name in refused or (":all:" in refused and name not in wanted))
+
+
 def link_fits_target(link: Link, target: Target) -> bool:
     """True for an sdist, or a wheel whose tags the target's installer accepts."""
     return not link.is_wheel or target.supports(link.tags)
@@ -71,12 +91,13 @@ def group_candidates(
     target: Target,
     *,
     allow_yanked: frozenset[Version] = frozenset(),
+    binary: BinaryPolicy | None = None,
 ) -> list[Candidate]:
     """Usable links grouped by version, newest version first.
 
     A version is a candidate when at least one of its files fits the target. Yanked
     files are kept only for versions in ``allow_yanked`` (pinned with ``==``), as
-    PEP 592 asks.
+    PEP 592 asks. ``binary`` applies ``--only-binary`` / ``--no-binary``.
     """
     by_version: dict[Version, list[Link]] = defaultdict(list)
     for link in links:
@@ -85,6 +106,8 @@ def group_candidates(
         if link.is_yanked and link.version not in allow_yanked:
             continue
         if not link_fits_target(link, target) or not link_fits_python(link, target):
+            continue
+        if binary is not None and not binary.allows(link):
             continue
         by_version[link.version].append(link)
     out = []

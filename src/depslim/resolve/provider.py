@@ -19,6 +19,7 @@ from resolvelib import AbstractProvider
 
 from depslim.models import CoreMetadata
 from depslim.resolve.candidates import (
+    BinaryPolicy,
     Candidate,
     filter_prereleases,
     group_candidates,
@@ -79,6 +80,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         requirement_hook: RequirementHook | None = None,
         candidate_key: CandidateKey | None = None,
         candidate_filter: CandidateFilter | None = None,
+        binary: BinaryPolicy | None = None,
     ) -> None:
         self.finder = finder
         self.target = target
@@ -89,6 +91,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.requirement_hook = requirement_hook
         self.candidate_key = candidate_key or newest_first
         self.candidate_filter = candidate_filter
+        self.binary = binary
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
@@ -253,7 +256,9 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         }
         if name not in self._candidates or pinned:
             links = self.finder.links(name)
-            found = group_candidates(name, links, self.target, allow_yanked=frozenset(pinned))
+            found = group_candidates(
+                name, links, self.target, allow_yanked=frozenset(pinned), binary=self.binary
+            )
             if pinned:
                 return found
             self._candidates[name] = found

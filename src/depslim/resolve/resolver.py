@@ -18,7 +18,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 
 from depslim.errors import NoSolutionError
 from depslim.models import InputRequirement, Location
-from depslim.resolve.candidates import Candidate, group_candidates
+from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
 from depslim.resolve.protocol import PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
@@ -64,6 +64,7 @@ def resolve(
     requirement_hook: RequirementHook | None = None,
     candidate_key: CandidateKey | None = None,
     candidate_filter: CandidateFilter | None = None,
+    binary: BinaryPolicy | None = None,
     progress: Callable[[str], None] | None = None,
     root_label: Callable[[Location], str] = str,
 ) -> Resolution:
@@ -94,6 +95,7 @@ def resolve(
         requirement_hook=requirement_hook,
         candidate_key=candidate_key,
         candidate_filter=candidate_filter,
+        binary=binary,
     )
     finder.prefetch(sorted({r.name for r in roots if not r.url}))
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
