@@ -703,8 +703,14 @@ class IndexClient:
             filename = unquote(urlsplit(file_url).path.rpartition("/")[2])
         parsed = parse_filename(filename, project=project)
         if parsed is None:
+            hint = (
+                ": a VCS checkout or a source tree has no fixed artifact to hash; build a "
+                "wheel of it (or publish it to an index) and require that file instead"
+                if url.split(":", 1)[0].startswith(("git+", "hg+", "svn+", "bzr+")) or "/" in url
+                else ""
+            )
             raise InputError(
-                f"{redact(url)} (for {project}) does not name a wheel or an sdist file"
+                f"{redact(url)} (for {project}) does not name a wheel or an sdist file{hint}"
             )
         found, version, kind, tags, build = parsed
         if found != project:
