@@ -119,6 +119,32 @@ SCENARIOS: dict[str, tuple[list[tuple], str]] = {
         ],
         "a\nc>=1\n",
     ),
+    "nested-and-self-extras": (
+        [
+            (
+                "pkg",
+                "1.0",
+                [
+                    'fast ; extra == "speed"',
+                    'pkg[speed] ; extra == "all"',
+                    'tool[cli] ; extra == "all"',
+                ],
+                {"extras": {"speed": ["fast"], "all": ["pkg[speed]", "tool[cli]"]}},
+            ),
+            ("fast", "0.3", []),
+            ("tool", "2.0", ['click ; extra == "cli"'], {"extras": {"cli": ["click"]}}),
+            ("click", "8.0", []),
+        ],
+        "pkg[all]\n",
+    ),
+    "post-and-wildcard": (
+        [("a", "1.0", []), ("a", "1.0.post1", []), ("a", "1.1", []), ("b", "2.0", ["a==1.0.*"])],
+        "b\na>1.0\n".replace("a>1.0", "a>=1.0"),
+    ),
+    "prerelease-named-by-a-dependency": (
+        [("a", "1.0", ["b>=2.0b1"]), ("b", "1.5", []), ("b", "2.0b2", [])],
+        "a\n",
+    ),
 }
 
 
