@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from packaging.utils import NormalizedName, canonicalize_name
+from history_helpers import State, alphabetical, commit_states
+from packaging.utils import canonicalize_name
 
 from depslim.layers import (
     LayerItem,
@@ -22,35 +21,6 @@ from depslim.layers import (
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "history" / "webapp-weekly.json"
-State = dict[NormalizedName, tuple[str, int]]
-
-
-def commit_states(repo: Path, dates: list[datetime], states: list[State]) -> None:
-    def git(*args: str, when: datetime | None = None) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        if when is not None:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-        subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-
-    repo.mkdir(parents=True)
-    git("init", "-q", "-b", "main")
-    git("config", "user.name", "Lock Bot")
-    git("config", "user.email", "bot@example.invalid")
-    git("config", "commit.gpgsign", "false")
-    previous = None
-    for when, state in zip(dates, states, strict=True):
-        text = "".join(f"{n}=={v}\n" for n, (v, _) in sorted(state.items()))
-        if text != previous:
-            (repo / "requirements.txt").write_text(text, encoding="utf-8")
-            git("add", "requirements.txt")
-            git("commit", "-q", "-m", "refresh", when=when)
-            previous = text
-
-
-def alphabetical(names: list[NormalizedName], n: int) -> list[list[NormalizedName]]:
-    ordered = sorted(names)
-    bounds = [round(k * len(ordered) / n) for k in range(n + 1)]
-    return [ordered[bounds[k] : bounds[k + 1]] for k in range(n) if bounds[k] < bounds[k + 1]]
 
 
 def train_and_replay(
