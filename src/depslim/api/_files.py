@@ -22,7 +22,7 @@ from depslim.lockfile import (
 __all__ = [
     "PYPI",
     "Progress",
-    "default_cache_dir",
+    "cache_root",
     "display_path",
     "find_project_config",
     "load_settings",
@@ -94,9 +94,16 @@ def load_settings(config: str | Path | None) -> Settings:
     return parse_settings(read_tool_table(text, path), source=str(path), text=text)
 
 
-def default_cache_dir() -> Path:
-    env = os.environ.get("DEPSLIM_CACHE_DIR")
-    return Path(env) if env else Path(platformdirs.user_cache_dir("depslim"))
+def cache_root(cache_dir: str | Path | None, settings: Settings | None = None) -> Path:
+    """Where the cache lives: ``--cache-dir``, else ``$DEPSLIM_CACHE_DIR``, else
+    ``[tool.depslim] cache-dir``, else the user cache dir (``~/.cache/depslim``)."""
+    if cache_dir:
+        return Path(cache_dir)
+    if env := os.environ.get("DEPSLIM_CACHE_DIR"):
+        return Path(env)
+    if settings is not None and settings.cache_dir:
+        return Path(settings.cache_dir)
+    return Path(platformdirs.user_cache_dir("depslim"))
 
 
 def display_path(path: Path) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from depslim.api._files import default_cache_dir, load_settings
+from depslim.api._files import cache_root, load_settings
 from depslim.api.lock import inputs_hash, read_inputs
 from depslim.api.split import Declared, declared_dependencies
 from depslim.check import Finding, findings_to_json, render_findings, without_ignored
@@ -379,12 +379,8 @@ def check(
         found = _read(tier_folder / name)
         if found is not None:
             tier_reads[tier] = found
-    cache_root = (
-        Path(cache_dir)
-        if cache_dir
-        else (Path(settings.cache_dir) if settings.cache_dir else default_cache_dir())
-    )
-    cache = None if no_cache else Cache(cache_root)
+    cache_dir_path = cache_root(cache_dir, settings)
+    cache = None if no_cache else Cache(cache_dir_path)
 
     findings: list[Finding] = []
     if read is not None:
@@ -413,7 +409,7 @@ def check(
         scan = scan_project(
             root,
             excludes=list(settings.exclude or ()),
-            cache_dir=None if cache is None else cache_root / "scan",
+            cache_dir=None if cache is None else cache_dir_path / "scan",
             files=[os.fspath(root / f) for f in files] if files is not None else None,
             workers=min(4, os.cpu_count() or 1),
         )

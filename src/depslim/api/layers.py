@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName
 
 from depslim.api._files import (
     Progress,
-    default_cache_dir,
+    cache_root,
     load_settings,
     package_version,
     read_lock_file,
@@ -231,7 +231,7 @@ def layers(
     else:
         sources["history"] = "none (the lock was not read from a file)"
 
-    cache = None if no_cache else Cache(Path(cache_dir) if cache_dir else default_cache_dir())
+    cache = None if no_cache else Cache(cache_root(cache_dir, settings))
     releases: dict[str, list[datetime]] | None = None
     sizes: dict[NormalizedName, int] = {}
     conf = ClientSettings(offline=offline)

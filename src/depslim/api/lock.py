@@ -49,7 +49,7 @@ __all__ = ["LockResult", "bound_routing", "inputs_hash", "lock", "read_inputs"]
 from depslim.api._files import (
     PYPI,
     Progress,
-    default_cache_dir,
+    cache_root,
     display_path,
     find_project_config,
     load_settings,
@@ -305,18 +305,7 @@ def lock(
 
     cache: Cache | None = None
     if not no_cache:
-        root = (
-            Path(cache_dir)
-            if cache_dir
-            else (
-                Path(os.environ["DEPSLIM_CACHE_DIR"])
-                if os.environ.get("DEPSLIM_CACHE_DIR")
-                else Path(settings.cache_dir)
-                if settings.cache_dir
-                else default_cache_dir()
-            )
-        )
-        cache = Cache(root)
+        cache = Cache(cache_root(cache_dir, settings))
     elif offline:
         raise InputError("--offline needs the cache: drop --no-cache")
 

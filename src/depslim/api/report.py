@@ -31,7 +31,7 @@ __all__ = ["as_read_lock", "lock_routing", "report", "size_rows"]
 from depslim.api._files import (
     PYPI,
     Progress,
-    default_cache_dir,
+    cache_root,
     find_project_config,
     load_settings,
     read_lock_file,
@@ -144,7 +144,7 @@ def report(
         config_path = find_project_config(path) if config is True else config
     settings = load_settings(config_path if isinstance(config_path, str | Path) else None)
     target = Target.parse(read.target or "linux/amd64", python=read.python)
-    cache = None if no_cache else Cache(Path(cache_dir) if cache_dir else default_cache_dir())
+    cache = None if no_cache else Cache(cache_root(cache_dir, settings))
     conf = replace(client_settings or ClientSettings(), offline=offline)
     routing = lock_routing(read, settings.torch_family or ())
 

@@ -20,7 +20,7 @@ from packaging.utils import NormalizedName
 
 from depslim.api._files import (
     Progress,
-    default_cache_dir,
+    cache_root,
     display_path,
     load_settings,
     package_version,
@@ -291,19 +291,15 @@ def split(
         config=config if config.is_file() else False,
         progress=progress,
     )
-    cache_root = (
-        Path(cache_dir)
-        if cache_dir
-        else (Path(settings.cache_dir) if settings.cache_dir else default_cache_dir())
-    )
-    cache = None if no_cache else Cache(cache_root)
+    root_of_cache = cache_root(cache_dir, settings)
+    cache = None if no_cache else Cache(root_of_cache)
     tops = _top_levels(result, cache=cache, offline=offline)
     if progress:
         progress(f"scanning {display_path(root)}")
     scan = scan_project(
         root,
         excludes=[*(settings.exclude or ()), *excludes],
-        cache_dir=None if no_cache else cache_root / "scan",
+        cache_dir=None if no_cache else root_of_cache / "scan",
         workers=min(4, os.cpu_count() or 1),
     )
     names: dict[str, str] = {d.requirement.name: d.group for d in declared}
