@@ -67,3 +67,11 @@ def test_unknown_platform_lists_the_known_ones() -> None:
     with pytest.raises(InputError, match="linux/amd64") as info:
         Target.parse("linux/sparc")
     assert "unknown platform 'linux/sparc'" in str(info.value)
+
+
+def test_default_python_ignores_the_hosts_patch_level() -> None:
+    import sys
+
+    target = Target.parse(None)
+    assert target.python == sys.version_info[:2]
+    assert target.python_full == f"{sys.version_info[0]}.{sys.version_info[1]}.0"

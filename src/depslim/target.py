@@ -74,7 +74,8 @@ class Target:
         ``platform`` takes Docker's spelling (``linux/amd64``, ``linux/arm64``,
         ``linux/amd64-musl``, ``macos/arm64``, ``windows/amd64``) or uv's
         (``x86_64-manylinux_2_28``, ``aarch64-apple-darwin``, ...). The default is
-        ``linux/amd64``; the default Python is the running interpreter's version.
+        ``linux/amd64``; the default Python is the running interpreter's ``X.Y`` (patch
+        level 0, so that the lock does not depend on the host's patch release).
         """
         py, full = _parse_python(python)
         fields = _parse_platform(platform or "linux/amd64")
@@ -185,8 +186,10 @@ def _best_rank(target: Target, tags: frozenset[_tags.Tag]) -> int | None:
 
 def _parse_python(python: str | None) -> tuple[tuple[int, int], str]:
     if python is None:
+        # The running interpreter's X.Y, not its patch level: two developers on 3.11.7
+        # and 3.11.9 must write the same lock.
         info = sys.version_info
-        return (info.major, info.minor), f"{info.major}.{info.minor}.{info.micro}"
+        return (info.major, info.minor), f"{info.major}.{info.minor}.0"
     text = python.strip().removeprefix("cp").removeprefix("python").removeprefix("py")
     match = re.fullmatch(r"(\d)\.?(\d+)(?:\.(\d+))?", text)
     if not match or int(match.group(1)) != 3:
