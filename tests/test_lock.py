@@ -373,3 +373,20 @@ def test_only_binary_and_no_binary(make_index, lock_text) -> None:
     assert versions(
         lock_text(index, "sdist-only\n", only_binary=[":all:"], no_binary=["sdist-only"])
     ) == {"sdist-only": "1.0"}
+
+
+def test_local_find_links_are_written_relative_to_the_lock(make_index, lock_text, tmp_path) -> None:
+    """pip reads a relative --find-links from the requirements file's folder: portable."""
+    from support.fixtures import build_files
+
+    from depslim import api
+
+    index = make_index([("a", "1.0", [])])
+    links = tmp_path / "wheels"
+    links.mkdir()
+    build_files(links, [("local-only", "0.5", [])])
+    out = tmp_path / "requirements.txt"
+    lock_text(index, "a\nlocal-only\n", output=out, find_links=[str(links)]).write(out)
+    assert "\n--find-links wheels\n" in out.read_text()
+    rows = {r.name: r for r in api.report(out, config=False, cache_dir=tmp_path / "cache").rows}
+    assert rows["local-only"].installed_size  # the relative location was found again

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 from pathlib import Path
@@ -28,6 +29,7 @@ __all__ = [
     "load_settings",
     "package_version",
     "read_lock_file",
+    "relative_location",
     "write_atomic",
 ]
 
@@ -123,4 +125,27 @@ def read_lock_file(path: Path) -> ReadLock:
     read = read_requirements_lock(text)
     if not read.pins:
         raise InputError(f"{path}: no pinned requirements (name==version) found in it")
-    return read
+    # pip reads a relative --find-links in a requirements file from the file's folder
+    return replace(read, find_links=tuple(_from_folder(u, path.parent) for u in read.find_links))
+
+
+def _is_local_path(location: str) -> bool:
+    return "://" not in location
+
+
+def _from_folder(location: str, folder: Path) -> str:
+    """A relative local ``location`` made absolute against ``folder``; URLs unchanged."""
+    if _is_local_path(location) and not Path(location).is_absolute():
+        return str((folder / location).resolve())
+    return location
+
+
+def relative_location(location: str, folder: Path) -> str:
+    """A local path written relative to ``folder`` (where the lockfile goes), so the lock
+    works on every machine that checks it out; URLs and other drives unchanged."""
+    if not _is_local_path(location):
+        return location
+    try:
+        return Path(os.path.relpath(Path(location).resolve(), folder.resolve())).as_posix()
+    except ValueError:
+        return location

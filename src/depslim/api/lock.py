@@ -54,6 +54,7 @@ from depslim.api._files import (
     find_project_config,
     load_settings,
     package_version,
+    relative_location,
     write_atomic,
 )
 
@@ -427,7 +428,10 @@ def lock(
         pins=pins,
         index_url=chosen_index,
         extra_index_urls=tuple(lock_extra),
-        find_links=tuple(links_dirs),
+        find_links=tuple(
+            relative_location(u, output_path.parent if output_path else Path.cwd())
+            for u in links_dirs
+        ),
         command=_command(paths, output_path, target, flags),
         inputs_hash=inputs_hash(declared, target, flags),
         inputs=_relative_inputs(paths, output_path),
