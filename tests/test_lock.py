@@ -377,9 +377,8 @@ def test_only_binary_and_no_binary(make_index, lock_text) -> None:
 
 def test_local_find_links_are_written_relative_to_the_lock(make_index, lock_text, tmp_path) -> None:
     """pip reads a relative --find-links from the requirements file's folder: portable."""
-    from support.fixtures import build_files
-
     from depslim import api
+    from support.fixtures import build_files
 
     index = make_index([("a", "1.0", [])])
     links = tmp_path / "wheels"
