@@ -80,6 +80,7 @@ def test_tier_files_install_on_top_of_each_other(project, indexes, tmp_path) -> 
     result = run_split(project, indexes, tmp_path)
     folder = tmp_path / "out"
     result.write(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(result.file_names())
     base = read_requirements_lock((folder / "base.txt").read_text())
     ml_text = (folder / "ml.txt").read_text()
     ml = read_requirements_lock(ml_text)

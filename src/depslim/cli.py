@@ -595,7 +595,7 @@ def _run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(result.table())
         if not args.dry_run and not args.quiet:
-            print(f"Wrote {', '.join(sorted(result.render()))} to {folder}", file=err)
+            print(f"Wrote {', '.join(sorted(result.file_names()))} to {folder}", file=err)
     return 0
 
 

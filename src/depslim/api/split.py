@@ -71,6 +71,11 @@ class SplitResult:
             command=f"depslim split {display_path(self.root)}  # tier: {tier.value}",
         )
 
+    @staticmethod
+    def file_names() -> list[str]:
+        """The files :meth:`render` writes: ``<tier>.in`` and ``<tier>.txt`` per tier."""
+        return [f"{tier.value}{suffix}" for tier in Tier for suffix in (".in", ".txt")]
+
     def render(self) -> dict[str, str]:
         """File name → text: ``{tier}.in`` (declared roots) and ``{tier}.txt`` (pins)."""
         out: dict[str, str] = {}
@@ -327,6 +332,6 @@ def split(
         warnings=tuple(warnings),
     )
     if output is not None:
-        files = {name: str(Path(output) / name) for name in split_result.render()}
+        files = {name: str(Path(output) / name) for name in split_result.file_names()}
         split_result = replace(split_result, files=files)
     return split_result

@@ -116,6 +116,14 @@ class Cache:
         digest = _digest(key)
         return self.root / kind / digest[:2] / digest
 
+    def _lookup(self, kind: str, key: str, *, field: str = "key") -> bytes | None:
+        """The body stored for ``key``, if its header says it is that key's (a digest
+        collision or a damaged entry reads as missing)."""
+        entry = self._read(self._path(kind, key))
+        if entry is None or entry[0].get(field) != key:
+            return None
+        return entry[1]
+
     def _read(self, path: Path) -> tuple[dict[str, Any], bytes] | None:
         """An entry's header and body, or ``None`` if it is missing or damaged."""
         try:
@@ -199,11 +207,8 @@ class Cache:
 
     def get_metadata(self, key: str) -> CoreMetadata | None:
         """Metadata stored under ``key`` (see :meth:`put_metadata`), or ``None``."""
-        entry = self._read(self._path("metadata-v1", key))
-        if entry is None:
-            return None
-        header, body = entry
-        if header.get("key") != key:
+        body = self._lookup("metadata-v1", key)
+        if body is None:
             return None
         try:
             return metadata_from_json(json.loads(body))
@@ -228,13 +233,11 @@ class Cache:
 
     def get_file_hash(self, url: str, size: int | None) -> str | None:
         """The sha256 computed earlier for the file at ``url`` of ``size`` bytes."""
-        key = self._hash_key(url, size)
-        entry = self._read(self._path("hashes-v1", key))
-        if entry is None:
+        body = self._lookup("hashes-v1", self._hash_key(url, size))
+        if body is None:
             return None
-        header, body = entry
         text = body.decode("ascii", errors="replace")
-        if header.get("key") != key or len(text) != 64 or text.strip("0123456789abcdef"):
+        if len(text) != 64 or text.strip("0123456789abcdef"):
             return None
         return text
 
@@ -247,12 +250,8 @@ class Cache:
 
     def get_file_facts(self, sha256: str) -> dict[str, Any] | None:
         """Facts recorded for the file with this sha256 (sizes, top-level modules)."""
-        key = f"sha256:{sha256.lower()}"
-        entry = self._read(self._path("facts-v1", key))
-        if entry is None:
-            return None
-        header, body = entry
-        if header.get("key") != key:
+        body = self._lookup("facts-v1", f"sha256:{sha256.lower()}")
+        if body is None:
             return None
         try:
             data = json.loads(body)
