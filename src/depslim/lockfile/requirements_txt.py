@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -215,15 +216,10 @@ def read_requirements_lock(text: str) -> ReadLock:
 
 def _attach_via(pins: list[LockedPin], via_lines: list[tuple[int, str]]) -> list[LockedPin]:
     """Give each pin the ``# via`` entries written below it (before the next pin)."""
-    ordered = sorted(pins, key=lambda p: p.line)
+    starts = sorted(p.line for p in pins)
     found: dict[int, list[str]] = {}
     for number, text in via_lines:
-        owner = None
-        for pin in ordered:
-            if pin.line < number:
-                owner = pin
-            else:
-                break
-        if owner is not None:
-            found.setdefault(owner.line, []).append(text)
+        at = bisect_left(starts, number)  # pins that start before this comment line
+        if at:
+            found.setdefault(starts[at - 1], []).append(text)
     return [replace(p, via=tuple(found.get(p.line, ()))) for p in pins]
