@@ -117,17 +117,8 @@ class LayersResult:
 
     def ordered_text(self) -> str:
         """The whole lock in one file, stable first, under ``# layer N: …`` headings."""
-        pins = {p.name: p for p in self.lock.pins}
-        text = render_requirements_txt(replace(self.lock, pins=()), version=package_version())
-        parts = [text.rstrip("\n") + "\n"]
-        for layer in self.plan.layers:
-            body = render_requirements_txt(
-                replace(self.lock, pins=tuple(pins[n] for n in layer.packages if n in pins)),
-                version=package_version(),
-            )
-            pin_lines = body[len(text) :] if body.startswith(text) else body
-            parts.append("\n" + layer_heading(layer) + "\n" + pin_lines)
-        return "".join(parts)
+        sections = [(layer_heading(layer), sorted(layer.packages)) for layer in self.plan.layers]
+        return render_requirements_txt(self.lock, version=package_version(), sections=sections)
 
     def to_json(self) -> dict[str, Any]:
         data = plan_to_dict(self.plan)
