@@ -27,7 +27,7 @@ def project(tmp_path: Path, make_index):
     )
     cache = tmp_path / "cache"
     api.split(root, cache_dir=cache).write(root / "requirements")
-    api.lock([config], output=root / "requirements.txt", groups=["dev"], cache_dir=cache).write(
+    api.lock([config], output=root / "requirements.txt", group=["dev"], cache_dir=cache).write(
         root / "requirements.txt"
     )
     return root, cache, pypi, torch

@@ -149,14 +149,8 @@ def test_a_family_member_missing_from_its_index_is_not_taken_from_pypi(
 
 
 def test_unreachable_torch_index_says_how_out(lock_gpu) -> None:
-    from depslim.index.client import ClientSettings
-
     with pytest.raises(depslim.IndexAccessError) as info:
-        lock_gpu(
-            "torch\n",
-            torch_index_url="http://127.0.0.1:9/simple/",
-            client_settings=ClientSettings(retries=0, timeout=2),
-        )
+        lock_gpu("torch\n", torch_index_url="http://127.0.0.1:9/simple/", retries=0, timeout=2)
     message = str(info.value)
     assert "127.0.0.1:9" in message and "--torch-backend pypi" in message
     assert info.value.exit_code == 3

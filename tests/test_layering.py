@@ -20,6 +20,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "depslim"
 EDGE_MODULES = {
     "depslim.api",
     "depslim.api._files",
+    "depslim.api._session",
+    "depslim.api._locking",
+    "depslim.api._sizes",
+    "depslim.settings",
     "depslim.api.lock",
     "depslim.api.report",
     "depslim.api.split",
@@ -35,14 +39,21 @@ EDGE_MODULES = {
     "depslim.layers",
     "depslim.layers.history",
 }
-ENTRY_MODULES = {"depslim", "depslim.__main__", "depslim.cli"}
+ENTRY_MODULES = {
+    "depslim",
+    "depslim.__main__",
+    "depslim.cli",
+    "depslim.cli.options",
+    "depslim.cli.commands",
+    "depslim.cli.render",
+}
 VALUE_MODULES = {"depslim.models", "depslim.errors", "depslim.target"}
 
 THIRD_PARTY_OWNERS = {
     "httpx": ("depslim.index",),
     "resolvelib": ("depslim.resolve",),
     "tomlkit": ("depslim.inputs", "depslim.lockfile"),
-    "platformdirs": ("depslim.api._files",),
+    "platformdirs": ("depslim.settings",),
     "packaging": ("depslim",),
 }
 
@@ -124,3 +135,23 @@ def test_public_api_is_typed_and_exported() -> None:
     assert (SRC / "py.typed").exists()
     for name in depslim.__all__:
         assert hasattr(depslim, name), name
+
+
+VERB_MODULES = sorted(p for p in (SRC / "api").glob("*.py") if not p.name.startswith("_"))
+
+
+@pytest.mark.parametrize("path", VERB_MODULES, ids=module_name)
+def test_verbs_never_import_each_other(path: Path) -> None:
+    """A verb composes stages and the api's private helpers, never another verb."""
+    verbs = {module_name(p) for p in VERB_MODULES}
+    module = module_name(path)
+    wrong = [
+        f"{module}:{line} imports {target}"
+        for line, target in imports_of(path)
+        if any(target == v or target.startswith(v + ".") for v in verbs - {module})
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_verbs_are_found() -> None:
+    assert {p.stem for p in VERB_MODULES} >= {"lock", "split", "layers", "report", "check"}

@@ -318,7 +318,7 @@ def test_verified_files_are_not_downloaded_again(make_index, lock_text) -> None:
 
 def test_no_verify_hashes_trusts_the_listing(make_index, lock_text) -> None:
     index = make_index([("a", "1.0", [])])
-    lock_text(index, "a\n", verify_hashes=False)
+    lock_text(index, "a\n", no_verify_hashes=True)
     assert not [r for r in index.log if r.path.endswith(".whl") and not r.range]
 
 

@@ -66,7 +66,7 @@ def project(tmp_path: Path, offline_env: dict[str, str], make_index) -> tuple[Pa
         + f'index-url = "{pypi.url}"\ntorch-index-url = "{torch.url}"\nignore = ["DS004"]\n'
     )
     cache = tmp_path / "cache"
-    api.lock([config], output=root / "requirements.txt", groups=["dev"], cache_dir=cache).write(
+    api.lock([config], output=root / "requirements.txt", group=["dev"], cache_dir=cache).write(
         root / "requirements.txt"
     )
     env = {**offline_env, "DEPSLIM_CACHE_DIR": str(cache)}

@@ -4,38 +4,139 @@ The public API (no logic lives here)::
 
     import depslim
 
-    target = depslim.Target.parse("linux/amd64", python="3.11")
-    result = depslim.lock(["requirements.in"], target=target)
+    result = depslim.lock(["requirements.in"], python_version="3.11")
     result.write("requirements.txt")
+    print(depslim.report(result).total_installed)
+    depslim.layers(result).write("layers")
+
+Every verb takes a path or the value the previous verb returned, keyword options named
+like ``[tool.depslim]`` keys (``index_url=…``, ``torch_backend="pypi"``), or a
+:class:`Session` to share settings, cache and index client between verbs. Names are
+loaded on first use, so ``import depslim`` is cheap.
+
+Three verbs share their name with the stage that does their work: ``depslim.layers``,
+``depslim.report`` and ``depslim.check`` are always the verbs; the stages are imported
+by their full name (``from depslim.layers import partition``).
 """
 
-from depslim.api import LockResult, lock
-from depslim.errors import (
-    BuildFailedError,
-    BuildRequiredError,
-    DepslimError,
-    HashMismatchError,
-    IndexAccessError,
-    InputError,
-    NoSolutionError,
-    NotFoundError,
-)
-from depslim.models import Lock, Pin, PinnedFile
-from depslim.target import Target
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from depslim.api import (
+        CheckResult,
+        LayersResult,
+        LockResult,
+        Session,
+        SizeReport,
+        SplitResult,
+        check,
+        layers,
+        lock,
+        report,
+        split,
+    )
+    from depslim.errors import (
+        BuildFailedError,
+        BuildRequiredError,
+        DepslimError,
+        HashMismatchError,
+        IndexAccessError,
+        InputError,
+        NoSolutionError,
+        NotFoundError,
+    )
+    from depslim.models import Lock, Pin, PinnedFile
+    from depslim.settings import Options, Settings, load_settings
+    from depslim.target import Target
+
+_WHERE = {
+    "depslim.api": (
+        "CheckResult",
+        "LayersResult",
+        "LockResult",
+        "Session",
+        "SizeReport",
+        "SplitResult",
+        "check",
+        "layers",
+        "lock",
+        "report",
+        "split",
+    ),
+    "depslim.errors": (
+        "BuildFailedError",
+        "BuildRequiredError",
+        "DepslimError",
+        "HashMismatchError",
+        "IndexAccessError",
+        "InputError",
+        "NoSolutionError",
+        "NotFoundError",
+    ),
+    "depslim.models": ("Lock", "Pin", "PinnedFile"),
+    "depslim.settings": ("Options", "Settings", "load_settings"),
+    "depslim.target": ("Target",),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "BuildFailedError",
     "BuildRequiredError",
+    "CheckResult",
     "DepslimError",
     "HashMismatchError",
     "IndexAccessError",
     "InputError",
+    "LayersResult",
     "Lock",
     "LockResult",
     "NoSolutionError",
     "NotFoundError",
+    "Options",
     "Pin",
     "PinnedFile",
+    "Session",
+    "Settings",
+    "SizeReport",
+    "SplitResult",
     "Target",
+    "check",
+    "layers",
+    "load_settings",
     "lock",
+    "report",
+    "split",
 ]
+
+
+_VERBS = frozenset({"lock", "split", "layers", "report", "check"})
+
+
+class _Package(ModuleType):
+    """``depslim`` itself: importing a stage module never hides the verb of that name."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _VERBS and isinstance(value, ModuleType):
+            return  # the submodule stays reachable through sys.modules and `from` imports
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'depslim' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

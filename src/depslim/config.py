@@ -1,4 +1,4 @@
-"""``[tool.depslim]`` → a frozen, validated :class:`Settings`.
+"""``[tool.depslim]`` → a frozen, validated :class:`ConfigValues`.
 
 A key is the long CLI flag's name without ``--`` (``python-version = "3.11"``);
 command-line flags override it. Unknown keys and wrong types are errors that name
@@ -8,6 +8,7 @@ the file, the line and the key. Pure: the API reads the file and passes the tabl
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -15,12 +16,12 @@ from typing import Any
 
 from depslim.errors import InputError
 
-__all__ = ["KEYS", "Settings", "parse_settings"]
+__all__ = ["KEYS", "ConfigValues", "parse_settings"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
-    """Options from ``[tool.depslim]``; ``None`` means "not set here"."""
+class ConfigValues:
+    """Options from ``[tool.depslim]`` (or another source); ``None`` means "not set here"."""
 
     python_version: str | None = None
     python_platform: str | None = None
@@ -96,7 +97,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "ignore": ("list", None),
 }
 
-assert {k.replace("-", "_") for k in KEYS} == {f.name for f in fields(Settings)}
+assert {k.replace("-", "_") for k in KEYS} == {f.name for f in fields(ConfigValues)}
 
 
 def _line_of(key: str, text: str | None) -> int | None:
@@ -113,7 +114,9 @@ def _line_of(key: str, text: str | None) -> int | None:
     return None
 
 
-def parse_settings(table: Mapping[str, Any], *, source: str, text: str | None = None) -> Settings:
+def parse_settings(
+    table: Mapping[str, Any], *, source: str, text: str | None = None
+) -> ConfigValues:
     """Validate a ``[tool.depslim]`` table; ``source`` is the file name used in errors."""
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -128,7 +131,7 @@ def parse_settings(table: Mapping[str, Any], *, source: str, text: str | None = 
             )
         kind, allowed = KEYS[key]
         values[key.replace("-", "_")] = _convert(key, value, kind, allowed, where)
-    return Settings(**values)
+    return ConfigValues(**values)
 
 
 def _convert(key: str, value: Any, kind: str, allowed: tuple[str, ...] | None, where: str) -> Any:
@@ -144,8 +147,13 @@ def _convert(key: str, value: Any, kind: str, allowed: tuple[str, ...] | None, w
             raise bad("a non-negative integer")
         return value
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise bad("a positive number")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise bad("a positive, finite number")
         return float(value)
     if kind == "str":
         if isinstance(value, int) and not isinstance(value, bool) and key == "max-layer-size":

@@ -6,9 +6,13 @@ Each error carries a message meant for a human and the exit code the CLI uses:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 __all__ = [
     "BuildFailedError",
     "BuildRequiredError",
+    "Conflict",
     "DepslimError",
     "HashMismatchError",
     "IndexAccessError",
@@ -79,7 +83,46 @@ class BuildFailedError(DepslimError):
         self.output = output
 
 
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """One requirement in a conflict: what was required, by whom, through which chain.
+
+    ``required_by`` is a pinned candidate (``"a 1.0"``), an input line
+    (``"requirements.in:3"``) or ``"you"``; ``chain`` walks from it to an input;
+    ``versions`` are the versions that fit the target, newest first.
+    """
+
+    requirement: str
+    required_by: str
+    chain: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+
+
 class NoSolutionError(DepslimError):
-    """The requirements cannot all be satisfied; the message explains the conflict."""
+    """The requirements cannot all be satisfied; the message explains the conflict.
+
+    ``causes`` holds the conflict as data (:class:`Conflict`), ``swaps`` the GPU→CPU
+    swaps the lock applied (a swapped name is a frequent reason); ``str()`` formats both.
+    """
 
     exit_code = 1
+
+    def __init__(
+        self, message: str, *, causes: Sequence[Conflict] = (), swaps: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.causes = tuple(causes)
+        self.swaps = tuple(swaps)
+
+    def __str__(self) -> str:
+        if not self.swaps:
+            return self.message
+        listed = "\n".join(f"  {swap}" for swap in self.swaps)
+        return (
+            f"{self.message}\nGPU→CPU swaps applied (a carried version must exist under the "
+            f"new name; pin the CPU project yourself if it does not):\n{listed}"
+        )
+
+    def with_swaps(self, swaps: Sequence[str]) -> NoSolutionError:
+        """The same conflict, naming the swaps that were applied."""
+        return NoSolutionError(self.message, causes=self.causes, swaps=swaps)

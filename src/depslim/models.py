@@ -190,6 +190,12 @@ class PinnedFile:
     url: str
     sha256: str
     size: int | None = None
+    upload_time: str | None = None
+
+    @property
+    def known(self) -> bool:
+        """Whether the file's name is known (a lock read from text gives only hashes)."""
+        return bool(self.filename)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,16 +203,20 @@ class Pin:
     """One project pinned to one version, with every file of it the target can install.
 
     ``via`` names what required it: project names, or ``-r FILE`` for a top-level input.
-    ``url`` is set for a direct reference (``name @ url``), which is written as such.
+    ``url`` is set for a direct reference (``name @ url``), which is written as such;
+    its ``version`` is ``None`` when the lock does not say it. A pin read from a file
+    has ``line`` set, and files whose names are not known yet (only their hashes):
+    :attr:`PinnedFile.known` tells.
     """
 
     name: NormalizedName
-    version: Version
+    version: Version | None
     index: str
     files: tuple[PinnedFile, ...] = ()
     via: tuple[str, ...] = ()
     url: str | None = None
     dependencies: tuple[NormalizedName, ...] = ()
+    line: int | None = None
 
     @property
     def hashes(self) -> tuple[str, ...]:
@@ -218,7 +228,8 @@ class Lock:
     """A complete lock for one target: what gets written to requirements.txt or JSON.
 
     ``inputs_hash`` fingerprints the inputs, target and options the lock was made
-    from, so a later check can tell without network whether it is stale. ``notes``
+    from, so a later check can tell without network whether it is stale (``None`` for a
+    lock depslim did not write: pip-compile's or uv's). ``notes``
     are extra header lines (e.g. the GPU→CPU swaps applied). ``torch_index_url`` is set
     when the torch family was bound to a CPU index.
     """
@@ -234,6 +245,12 @@ class Lock:
     torch_index_url: str | None = None
     inputs: tuple[str, ...] = ()
     no_index: bool = False
+    source: str | None = None
+
+    @property
+    def versions(self) -> dict[NormalizedName, Version]:
+        """Each pinned project's version (direct references without one are left out)."""
+        return {p.name: p.version for p in self.pins if p.version is not None}
 
     def pin(self, name: str) -> Pin | None:
         wanted = canonicalize_name(name)

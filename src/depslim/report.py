@@ -19,12 +19,15 @@ __all__ = ["ReportRow", "SizeReport", "format_bytes", "render_report", "report_t
 class ReportRow:
     """One pinned package's file and what it weighs; ``None`` where a figure is unknown.
 
+    ``method`` is ``not found`` when no file of the pin was found (the report's
+    ``warnings`` say why).
+
     ``method`` says how the figures were obtained (``zip-directory``: exact, read from
     the wheel; ``index``: the size the index listed, no installed size for an sdist).
     """
 
     name: NormalizedName
-    version: Version
+    version: Version | None
     index: str
     filename: str
     download_size: int | None
@@ -40,6 +43,7 @@ class SizeReport:
     rows: tuple[ReportRow, ...]
     baseline: SizeReport | None = None
     baseline_label: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def download_size(self) -> int:
@@ -153,6 +157,7 @@ def report_to_json(report: SizeReport) -> dict[str, Any]:
         "packages": rows(report),
         "download_size": report.download_size,
         "installed_size": report.installed_size,
+        "warnings": list(report.warnings),
     }
     if report.baseline is not None:
         base = report.baseline

@@ -1,48 +1,29 @@
-"""The edge of the API that touches files and the environment: atomic writes, config lookup."""
+"""The edge of the API that touches files: atomic writes, reading locks, paths as shown."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import replace
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 from pathlib import Path
 
-import platformdirs
-
-from depslim.config import Settings, parse_settings
+from depslim._version import package_version
 from depslim.errors import InputError
-from depslim.inputs import read_tool_table
-from depslim.lockfile import (
-    ReadLock,
-    read_requirements_lock,
-)
+from depslim.lockfile import read_lock
+from depslim.models import Lock
+from depslim.target import Target
 
 __all__ = [
-    "PYPI",
-    "Progress",
-    "cache_root",
+    "MAX_INPUT_SIZE",
     "display_path",
-    "find_project_config",
-    "load_settings",
     "package_version",
     "read_lock_file",
     "relative_location",
     "write_atomic",
 ]
 
-
-PYPI = "https://pypi.org/simple"
-Progress = Callable[[str], None]
-
-
-def package_version() -> str:
-    try:
-        return _dist_version("depslim")
-    except PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
+#: the largest input file (requirements, lock, pyproject) depslim reads
+MAX_INPUT_SIZE = 64 * 2**20
 
 
 # ---- files --------------------------------------------------------------------------
@@ -55,6 +36,19 @@ def write_atomic(path: str | Path, text: str) -> None:
     over the target. On any failure the previous file is left byte-for-byte as it was.
     """
     target = Path(path)
+    try:
+        _write(target, text)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            f"{target}: cannot write it ({reason}); nothing was changed there. "
+            "Choose a writable folder with -o, or free some space"
+        ) from None
+
+
+def _write(target: Path, text: str) -> None:
+    if target.is_dir():
+        raise IsADirectoryError(21, "it is a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -69,45 +63,6 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise
 
 
-def find_project_config(start: str | Path) -> Path | None:
-    """The nearest ``pyproject.toml`` at or above ``start`` (a file or a folder)."""
-    here = Path(start).resolve()
-    if here.is_file() and here.name == "pyproject.toml":
-        return here
-    folder = here if here.is_dir() else here.parent
-    for candidate in (folder, *folder.parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            return path
-        if (candidate / ".git").exists():
-            break
-    return None
-
-
-def load_settings(config: str | Path | None) -> Settings:
-    """``[tool.depslim]`` of the given pyproject.toml (empty settings when ``None``)."""
-    if config is None:
-        return Settings()
-    path = Path(config)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    return parse_settings(read_tool_table(text, path), source=str(path), text=text)
-
-
-def cache_root(cache_dir: str | Path | None, settings: Settings | None = None) -> Path:
-    """Where the cache lives: ``--cache-dir``, else ``$DEPSLIM_CACHE_DIR``, else
-    ``[tool.depslim] cache-dir``, else the user cache dir (``~/.cache/depslim``)."""
-    if cache_dir:
-        return Path(cache_dir)
-    if env := os.environ.get("DEPSLIM_CACHE_DIR"):
-        return Path(env)
-    if settings is not None and settings.cache_dir:
-        return Path(settings.cache_dir)
-    return Path(platformdirs.user_cache_dir("depslim"))
-
-
 def display_path(path: Path) -> str:
     try:
         return os.path.relpath(path)
@@ -115,18 +70,33 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_lock_file(path: Path) -> ReadLock:
+def read_lock_file(path: str | Path, *, target: Target) -> Lock:
+    """The lock at ``path`` (requirements.txt, written by depslim or not) as a :class:`Lock`.
+
+    ``target`` is used when the file does not name one. A relative ``--find-links`` is read
+    from the file's folder, as pip does.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such lockfile (make one with `depslim lock`)")
+    if not path.is_file():
+        raise InputError(f"{path}: not a regular file (give a lockfile)")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such lockfile (make one with `depslim lock`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it ({exc})") from None
-    read = read_requirements_lock(text)
-    if not read.pins:
+        size = path.stat().st_size
+        if size > MAX_INPUT_SIZE:
+            raise InputError(
+                f"{path}: {size} bytes is more than a lockfile can be "
+                f"({MAX_INPUT_SIZE // 2**20} MiB); is it the right file?"
+            )
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    lock = read_lock(text, target=target, source=display_path(path))
+    if not lock.pins and lock.inputs_hash is None:  # depslim's empty tier files are fine
         raise InputError(f"{path}: no pinned requirements (name==version) found in it")
-    # pip reads a relative --find-links in a requirements file from the file's folder
-    return replace(read, find_links=tuple(_from_folder(u, path.parent) for u in read.find_links))
+    return replace(lock, find_links=tuple(_from_folder(u, path.parent) for u in lock.find_links))
 
 
 def _is_local_path(location: str) -> bool:

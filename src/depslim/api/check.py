@@ -1,33 +1,35 @@
 """``depslim.check``: is the slim state still true? Offline and fast when nothing changed.
 
-Reads the lockfile(s), the project's declared dependencies and its code (the scan is
-cached per file by content), and reports :class:`~depslim.check.Finding` s. No network:
-top-level modules of the pinned wheels come from the cache ``depslim lock``/``split``
-filled (keyed by the wheels' hashes, which the lock holds), else from the bundled table.
+Reads the lockfile and the tier files ``split`` wrote, the project's declared
+dependencies and its code (the scan is cached per file by content), and hands them to
+the pure rules of :mod:`depslim.check`. Every lock is judged by the options its own
+header records (GPU policy, extras, entries), so a tier file is judged the way
+``split`` made it. No network: top-level modules of the pinned wheels come from the
+cache ``lock``/``split`` filled (keyed by the wheels' hashes), else the bundled table.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
 
-from depslim.api._files import cache_root, load_settings
-from depslim.api.lock import inputs_hash, read_inputs
-from depslim.api.split import Declared, declared_dependencies
+from depslim.api._files import read_lock_file
+from depslim.api._session import Session, session_for
 from depslim.check import Finding, findings_to_json, render_findings, without_ignored
-from depslim.config import Settings
 from depslim.errors import InputError
-from depslim.index.cache import Cache
-from depslim.lockfile import ReadLock, read_requirements_lock
+from depslim.inputs.declared import Declared, declared_dependencies
+from depslim.inputs.merge import read_inputs
+from depslim.lockcheck import gpu_findings, stale_findings, tier_mismatch_findings
+from depslim.lockfile.header import flag_values, inputs_hash, parse_command
+from depslim.models import Lock
 from depslim.scan import (
     ML_FAMILY,
+    Classification,
     ModuleMap,
     ScanResult,
     Tier,
@@ -35,8 +37,11 @@ from depslim.scan import (
     ml_dependents,
     scan_project,
 )
+from depslim.settings import Options, Settings
 from depslim.target import Target
-from depslim.variants import is_gpu_package
+
+if TYPE_CHECKING:
+    from depslim.index.cache import Cache
 
 __all__ = ["CheckResult", "check"]
 
@@ -53,6 +58,7 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
+        """Whether no finding counts against the project (notes do not)."""
         return not self.findings
 
     def text(self) -> str:
@@ -72,116 +78,165 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _read(path: Path) -> ReadLock | None:
+def _read(path: Path, target: Target) -> Lock | None:
+    return read_lock_file(path, target=target) if path.exists() else None
+
+
+def check(
+    project: str | Path = ".",
+    *,
+    files: Sequence[str] | None = None,
+    lockfile: str | Path | None = None,
+    tiers_dir: str | Path | None = None,
+    session: Session | None = None,
+    **options: Unpack[Options],
+) -> CheckResult:
+    """Run every check on the project at ``project``; offline, answers from caches.
+
+    ``files`` (as pre-commit passes them) are re-scanned; every other file is answered
+    from the scan cache when unchanged. ``lockfile`` defaults to ``[tool.depslim]
+    output-file`` or ``requirements.txt``; tier locks are read from ``tiers_dir``
+    (default ``requirements/``) when present. Options are ``[tool.depslim]`` keys with
+    ``_``, as for :func:`~depslim.lock`.
+    """
+    root = Path(project).resolve()
+    if not root.is_dir():
+        raise InputError(f"{project}: not a folder (give the project's root)")
+    run, owned = session_for(session, options, anchor=root)
     try:
-        return read_requirements_lock(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read it ({exc})") from None
+        return _check(root, run, files, lockfile, tiers_dir)
+    finally:
+        if owned:
+            run.close()
 
 
-# ---- DS001: stale lock -------------------------------------------------------------
+def _check(
+    root: Path,
+    run: Session,
+    files: Sequence[str] | None,
+    lockfile: str | Path | None,
+    tiers_dir: str | Path | None,
+) -> CheckResult:
+    settings = run.settings
+    lock_path = root / (lockfile or settings.output_file or "requirements.txt")
+    tier_folder = root / (tiers_dir or "requirements")
+    lock = _read(lock_path, settings.target)
+    tier_paths = {t: tier_folder / name for t, name in _TIER_FILES.items()}
+    tier_locks = {t: found for t, p in tier_paths.items() if (found := _read(p, settings.target))}
+    shown = {lock_path: _rel(lock_path, root)} | {p: _rel(p, root) for p in tier_paths.values()}
+
+    findings: list[Finding] = []
+    if lock is not None:
+        findings += _stale(lock_path, lock, root, settings)
+    every = ({lock_path: lock} if lock is not None else {}) | {
+        tier_paths[t]: found for t, found in tier_locks.items()
+    }
+    for path, one in every.items():
+        findings += gpu_findings(one, path=shown[path])
+    findings += tier_mismatch_findings({shown[p]: one for p, one in every.items()})
+
+    try:
+        declared = declared_dependencies(root).dependencies
+    except InputError:
+        declared = ()
+    scanned = 0
+    if declared:
+        scanned, code = _code(root, run, files, declared, lock=lock, tier_locks=tier_locks)
+        findings += code
+    kept = without_ignored(findings, settings.ignore)
+    return CheckResult(
+        findings=tuple(kept),
+        checked={
+            "lockfile": shown[lock_path] if lock is not None else None,
+            "tier_locks": [shown[tier_paths[t]] for t in tier_locks],
+            "files_scanned": scanned,
+            "declared": len(declared),
+        },
+    )
 
 
-def _flags_of(command: str) -> tuple[list[str], str | None, str | None]:
-    """The canonical flags of a lock's command line, and its target version/platform."""
-    # lock's command line is: depslim lock INPUTS [-o OUT] --python-version V
-    # --python-platform P FLAGS... (api.lock writes it so); FLAGS are what follows P.
-    tokens = shlex.split(command)
-    values = {}
-    last = 0
-    for i, word in enumerate(tokens[:-1]):
-        if word in ("--python-version", "--python-platform"):
-            values[word] = tokens[i + 1]
-            last = max(last, i + 2)
-    return tokens[last:], values.get("--python-version"), values.get("--python-platform")
-
-
-def _stale(lock_path: Path, read: ReadLock, settings: Settings, root: Path) -> list[Finding]:
-    shown = _rel(lock_path, root)
-    out: list[Finding] = []
-    if read.inputs_hash is None or not read.inputs or read.command is None:
-        return out  # not written by depslim (or by an older one): nothing to compare
-    flags, version, platform = _flags_of(read.command)
-    target = Target.parse(platform or read.target, python=version or read.python)
-    paths = [(lock_path.parent / p) for p in read.inputs]
+def _stale(
+    lock_path: Path,
+    lock: Lock,
+    root: Path,
+    settings: Settings,
+) -> list[Finding]:
+    """DS001: re-read the lock's inputs with its own flags and compare fingerprints."""
+    if lock.inputs_hash is None or not lock.inputs or not lock.command:
+        return []  # not written by depslim (or by an older one): nothing to compare
+    flags, _, _ = parse_command(lock.command)
+    paths = [lock_path.parent / p for p in lock.inputs]
     missing = [_rel(p, root) for p in paths if not p.is_file()]
-    if missing:
-        return [
-            Finding(
-                code="DS001",
-                path=shown,
-                line=1,
-                message=f"the lock's inputs are gone: {', '.join(missing)}",
-            )
-        ]
-    extras = [f.split("=", 1)[1] for f in flags if f.startswith("--extra=")]
-    groups = [f.split("=", 1)[1] for f in flags if f.startswith("--group=")]
-    declared = read_inputs(paths, extras=extras, groups=groups, all_extras="--all-extras" in flags)
-    if inputs_hash(declared, target, flags) != read.inputs_hash:
-        names = ", ".join(_rel(p, root) for p in paths)
-        out.append(
-            Finding(
-                code="DS001",
-                path=shown,
-                line=1,
-                message=f"{names} changed since the lock was written",
-            )
+    current: str | None = None
+    if not missing:
+        declared = read_inputs(
+            paths,
+            extras=flag_values(flags, "extra"),
+            groups=flag_values(flags, "group"),
+            all_extras="--all-extras" in flags,
         )
-    wanted: list[tuple[str, str, str]] = []
-    if settings.python_version:
-        want = Target.parse(None, python=settings.python_version)
-        if want.python != target.python:
-            wanted.append(("python-version", settings.python_version, target.python_version))
-    if settings.python_platform:
-        want = Target.parse(settings.python_platform, python=target.python_version)
-        if want.platform != target.platform:
-            wanted.append(("python-platform", settings.python_platform, target.platform))
-    for key, configured, locked in wanted:
-        out.append(
-            Finding(
-                code="DS001",
-                path=shown,
-                line=1,
-                message=f"[tool.depslim] {key} is {configured} but the lock is for {locked}",
-            )
-        )
-    return out
+        current = inputs_hash(declared.requirements, lock.target, flags)
+    wanted = {  # a target set anywhere (flag, environment, config) must match the lock's
+        key: str(settings.values[key])
+        for key in ("python-version", "python-platform")
+        if settings.origins.get(key, "default") != "default"
+    }
+    return stale_findings(
+        lock,
+        path=_rel(lock_path, root),
+        inputs=[_rel(p, root) for p in paths],
+        missing=missing,
+        current_hash=current,
+        wanted=wanted,
+    )
 
 
-# ---- DS002: GPU packages under a CPU policy ------------------------------------------
+def _code(
+    root: Path,
+    run: Session,
+    files: Sequence[str] | None,
+    declared: Sequence[Declared],
+    *,
+    lock: Lock | None,
+    tier_locks: Mapping[Tier, Lock],
+) -> tuple[int, list[Finding]]:
+    """DS003 to DS005 (and notes): the code's imports against the declared dependencies."""
+    settings = run.settings
+    scan = scan_project(
+        root,
+        excludes=list(settings.exclude),
+        cache_dir=None if run.cache_dir is None else run.cache_dir / "scan",
+        files=[os.fspath(root / f) for f in files] if files is not None else None,
+        workers=min(4, os.cpu_count() or 1),
+    )
+    entries = dict(settings.entries)
+    for one in tier_locks.values():  # a tier file remembers the entries split used
+        recorded = flag_values(parse_command(one.command)[0], "entry") if one.command else []
+        if recorded and not settings.given("entries"):
+            entries = dict(item.split("=", 1) for item in recorded if "=" in item)
+            break
+    target = (lock or next(iter(tier_locks.values()), None) or _no_lock(settings.target)).target
+    findings = _code_findings(
+        root,
+        scan=scan,
+        declared=declared,
+        locks=[one for one in (lock, *tier_locks.values()) if one is not None],
+        tier_locks=tier_locks,
+        cache=run.cache,
+        target=target,
+        entries=entries,
+    )
+    return len(scan.files), findings
 
 
-def _gpu(lock_path: Path, read: ReadLock, root: Path) -> list[Finding]:
-    if read.target is None or not read.target.startswith("linux/"):
-        return []
-    if read.command and "--torch-backend pypi" in read.command:
-        return []
-    out = []
-    for pin in read.pins:
-        reason = is_gpu_package(pin.name)
-        if reason:
-            via = f" (via {', '.join(pin.via)})" if pin.via else ""
-            out.append(
-                Finding(
-                    code="DS002",
-                    path=_rel(lock_path, root),
-                    line=pin.line,
-                    subject=pin.name,
-                    message=f"{pin.name} is a GPU package ({reason}){via}",
-                )
-            )
-    return out
+def _no_lock(target: Target) -> Lock:
+    return Lock(target=target, pins=())
 
 
-# ---- imports: DS003, DS004, DS005 -----------------------------------------------------
-
-
-def _graph(reads: Sequence[ReadLock]) -> dict[NormalizedName, set[NormalizedName]]:
+def _graph(locks: Sequence[Lock]) -> dict[NormalizedName, set[NormalizedName]]:
     """The dependency graph the locks' ``# via`` lines describe (tier locks together)."""
     graph: dict[NormalizedName, set[NormalizedName]] = {}
-    pins = [pin for read in reads for pin in read.pins]
+    pins = [pin for one in locks for pin in one.pins]
     names = {p.name for p in pins}
     for pin in pins:
         for parent in pin.via:
@@ -191,12 +246,12 @@ def _graph(reads: Sequence[ReadLock]) -> dict[NormalizedName, set[NormalizedName
     return graph
 
 
-def _top_levels(reads: Sequence[ReadLock], cache: Cache | None) -> dict[NormalizedName, list[str]]:
+def _top_levels(locks: Sequence[Lock], cache: Cache | None) -> dict[NormalizedName, list[str]]:
     """Top-level modules of the pinned wheels, recorded in the cache by their hashes."""
     if cache is None:
         return {}
     out: dict[NormalizedName, list[str]] = {}
-    for pin in (pin for read in reads for pin in read.pins):
+    for pin in (pin for one in locks for pin in one.pins):
         if pin.name in out:
             continue
         for digest in pin.hashes:
@@ -207,21 +262,17 @@ def _top_levels(reads: Sequence[ReadLock], cache: Cache | None) -> dict[Normaliz
     return out
 
 
-def _declared_line(item: Declared, root: Path) -> tuple[str, int | None]:
-    origin = item.requirement.origin
-    return _rel(Path(origin.path), root), origin.line
-
-
 def _expected_tiers(
     declared: Sequence[Declared],
     graph: Mapping[NormalizedName, set[NormalizedName]],
-    tier_reads: Mapping[Tier, ReadLock],
+    tier_locks: Mapping[Tier, Lock],
 ) -> dict[NormalizedName, Tier]:
     """Which tier each distribution is meant to be in: the tier locks, else the rules."""
-    if tier_reads:
+    if tier_locks:
         expected: dict[NormalizedName, Tier] = {}
         for tier in (Tier.DEV, Tier.ML, Tier.BASE):  # lower tiers win
-            for pin in tier_reads.get(tier, ReadLock(pins=())).pins:
+            found = tier_locks.get(tier)
+            for pin in found.pins if found is not None else ():
                 expected[pin.name] = tier
         return expected
     ml = ml_dependents(graph, ML_FAMILY) | ML_FAMILY
@@ -238,16 +289,15 @@ def _code_findings(
     *,
     scan: ScanResult,
     declared: Sequence[Declared],
-    read: ReadLock | None,
-    tier_reads: Mapping[Tier, ReadLock],
+    locks: Sequence[Lock],
+    tier_locks: Mapping[Tier, Lock],
     cache: Cache | None,
     target: Target,
     entries: Mapping[str, str],
 ) -> list[Finding]:
     names: dict[str, str] = {d.requirement.name: d.group for d in declared}
-    reads = [r for r in (read, *tier_reads.values()) if r is not None]
-    graph = _graph(reads)
-    modules = ModuleMap.build(declared=names, top_levels=_top_levels(reads, cache))
+    graph = _graph(locks)
+    modules = ModuleMap.build(declared=names, top_levels=_top_levels(locks, cache))
     classification = classify(
         scan,
         declared=names,
@@ -257,8 +307,29 @@ def _code_findings(
         python=target.python,
         platform=target.marker_environment()["sys_platform"],
     )
+    out = _missing_findings(scan, classification)
+    by_name = {d.requirement.name: d for d in declared}
+    for name in classification.unused:
+        item = by_name.get(name)
+        origin = item.requirement.origin if item is not None else None
+        out.append(
+            Finding(
+                code="DS004",
+                path=_rel(Path(origin.path), root) if origin is not None else None,
+                line=origin.line if origin is not None else None,
+                subject=name,
+                message=f"{name} is declared but nothing imports or uses it",
+            )
+        )
+    if entries:
+        expected = _expected_tiers(declared, graph, tier_locks)
+        out += _tier_violations(scan, classification, modules, expected, next(iter(entries)))
+    return out
+
+
+def _missing_findings(scan: ScanResult, classification: Classification) -> list[Finding]:
     ignored = {(r.file, r.line): r for r in scan.imports}
-    out: list[Finding] = []
+    out = []
     for missing in classification.missing:
         for evidence in missing.evidence[:1]:
             path, line = _split_where(evidence.where)
@@ -276,45 +347,41 @@ def _code_findings(
                     f"tier {missing.tier.value})",
                 )
             )
-    by_name = {d.requirement.name: d for d in declared}
-    for name in classification.unused:
-        path, line = _declared_line(by_name[name], root) if name in by_name else (None, None)
-        out.append(
-            Finding(
-                code="DS004",
-                path=path,
-                line=line,
-                subject=name,
-                message=f"{name} is declared but nothing imports or uses it",
-            )
-        )
-    if entries:
-        expected = _expected_tiers(declared, graph, tier_reads)
-        for record in scan.imports:
-            if classification.file_tiers.get(record.file) is not Tier.BASE:
-                continue
-            if record.typing_only or record.optional or record.is_ignored("DS005"):
-                continue
-            if scan.layout.is_first_party(record.module, record.file):
-                continue
-            resolution = modules.resolve(*record.candidates())
-            if not resolution.names:
-                continue
-            dist = resolution.best
-            tier = expected.get(dist)
-            if tier in (Tier.ML, Tier.DEV):
-                api = next(iter(entries))
-                out.append(
-                    Finding(
-                        code="DS005",
-                        path=record.file,
-                        line=record.line,
-                        subject=dist,
-                        message=f"{record.module} ({dist}, {tier.value} tier) is "
-                        f"imported by a module the {api!r} entry reaches: it would "
-                        "end up in the base image",
-                    )
+    return out
+
+
+def _tier_violations(
+    scan: ScanResult,
+    classification: Classification,
+    modules: ModuleMap,
+    expected: Mapping[NormalizedName, Tier],
+    api: str,
+) -> list[Finding]:
+    out = []
+    for record in scan.imports:
+        if classification.file_tiers.get(record.file) is not Tier.BASE:
+            continue
+        if record.typing_only or record.optional or record.is_ignored("DS005"):
+            continue
+        if scan.layout.is_first_party(record.module, record.file):
+            continue
+        resolution = modules.resolve(*record.candidates())
+        if not resolution.names:
+            continue
+        dist = resolution.best
+        tier = expected.get(dist)
+        if tier in (Tier.ML, Tier.DEV):
+            out.append(
+                Finding(
+                    code="DS005",
+                    path=record.file,
+                    line=record.line,
+                    subject=dist,
+                    message=f"{record.module} ({dist}, {tier.value} tier) is "
+                    f"imported by a module the {api!r} entry reaches: it would "
+                    "end up in the base image",
                 )
+            )
     return out
 
 
@@ -323,114 +390,3 @@ def _split_where(where: str | None) -> tuple[str | None, int | None]:
         return None, None
     path, _, line = where.rpartition(":")
     return (path, int(line)) if line.isdigit() else (where, None)
-
-
-# ---- DS006: tier locks disagree -------------------------------------------------------
-
-
-def _tier_mismatch(reads: Mapping[Path, ReadLock], root: Path) -> list[Finding]:
-    seen: dict[NormalizedName, tuple[Version, Path]] = {}
-    out = []
-    for path, read in sorted(reads.items()):
-        for pin in read.pins:
-            if pin.version is None:
-                continue
-            first = seen.setdefault(pin.name, (pin.version, path))
-            if first[0] != pin.version:
-                out.append(
-                    Finding(
-                        code="DS006",
-                        path=_rel(path, root),
-                        line=pin.line,
-                        subject=pin.name,
-                        message=f"{pin.name}=={pin.version} here but "
-                        f"=={first[0]} in {_rel(first[1], root)}",
-                    )
-                )
-    return out
-
-
-def check(
-    project: str | Path = ".",
-    *,
-    files: Sequence[str] | None = None,
-    lockfile: str | Path | None = None,
-    tiers_dir: str | Path | None = None,
-    cache_dir: str | Path | None = None,
-    no_cache: bool = False,
-) -> CheckResult:
-    """Run every check on the project at ``project``; offline, answers from caches.
-
-    ``files`` (as pre-commit passes them) are re-scanned; every other file is answered
-    from the scan cache when unchanged. ``lockfile`` defaults to ``[tool.depslim]
-    output-file`` or ``requirements.txt``; tier locks are read from ``tiers_dir``
-    (default ``requirements/``) when present.
-    """
-    root = Path(project).resolve()
-    if not root.is_dir():
-        raise InputError(f"{project}: not a folder (give the project's root)")
-    config = root / "pyproject.toml"
-    settings = load_settings(config if config.is_file() else None)
-    lock_path = root / (lockfile or settings.output_file or "requirements.txt")
-    tier_folder = root / (tiers_dir or "requirements")
-    read = _read(lock_path)
-    tier_reads: dict[Tier, ReadLock] = {}
-    for tier, name in _TIER_FILES.items():
-        found = _read(tier_folder / name)
-        if found is not None:
-            tier_reads[tier] = found
-    cache_dir_path = cache_root(cache_dir, settings)
-    cache = None if no_cache else Cache(cache_dir_path)
-
-    findings: list[Finding] = []
-    if read is not None:
-        findings += _stale(lock_path, read, settings, root)
-        findings += _gpu(lock_path, read, root)
-    for tier, tread in tier_reads.items():
-        findings += _gpu(tier_folder / _TIER_FILES[tier], tread, root)
-    findings += _tier_mismatch(
-        {tier_folder / _TIER_FILES[t]: r for t, r in tier_reads.items()}
-        | ({lock_path: read} if read is not None else {}),
-        root,
-    )
-    if read is not None:
-        target = Target.parse(
-            read.target or settings.python_platform, python=read.python or settings.python_version
-        )
-    else:
-        target = Target.parse(settings.python_platform, python=settings.python_version)
-    declared: list[Declared] = []
-    try:
-        declared = declared_dependencies(root)[0]
-    except InputError:
-        declared = []
-    scanned = 0
-    if declared:
-        scan = scan_project(
-            root,
-            excludes=list(settings.exclude or ()),
-            cache_dir=None if cache is None else cache_dir_path / "scan",
-            files=[os.fspath(root / f) for f in files] if files is not None else None,
-            workers=min(4, os.cpu_count() or 1),
-        )
-        scanned = len(scan.files)
-        findings += _code_findings(
-            root,
-            scan=scan,
-            declared=declared,
-            read=read,
-            tier_reads=tier_reads,
-            cache=cache,
-            target=target,
-            entries=dict(settings.entries or {}),
-        )
-    kept = without_ignored(findings, settings.ignore or ())
-    return CheckResult(
-        findings=tuple(kept),
-        checked={
-            "lockfile": _rel(lock_path, root) if read is not None else None,
-            "tier_locks": [_rel(tier_folder / _TIER_FILES[t], root) for t in tier_reads],
-            "files_scanned": scanned,
-            "declared": len(declared),
-        },
-    )

@@ -12,32 +12,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from packaging.utils import NormalizedName
 
-from depslim.api._files import (
-    Progress,
-    cache_root,
-    load_settings,
-    package_version,
-    read_lock_file,
-    write_atomic,
-)
-from depslim.api.lock import LockResult
-from depslim.api.report import as_read_lock, lock_routing, size_rows
+from depslim.api._files import package_version, write_atomic
+from depslim.api._locking import LockResult, as_lock
+from depslim.api._session import Session, session_for
+from depslim.api._sizes import lock_routing, weigh
 from depslim.errors import InputError
-from depslim.index.cache import Cache
-from depslim.index.client import ClientSettings, IndexClient
-from depslim.index.filenames import parse_filename
 from depslim.layers import (
     LayerPlan,
+    PinChanges,
     count_pin_changes,
     estimate_change_rates,
     layer_filenames,
     layer_heading,
     layer_items,
     partition,
+    pins_without_wheels,
     plan_to_dict,
     read_lock_history,
     release_times,
@@ -45,8 +38,9 @@ from depslim.layers import (
     render_snippet,
     volatility_rule,
 )
-from depslim.lockfile import ReadLock, render_requirements_txt
-from depslim.models import Lock, Pin, PinnedFile
+from depslim.lockfile import render_requirements_txt
+from depslim.models import Link, Lock
+from depslim.settings import Options
 from depslim.target import Target
 
 __all__ = ["LayersResult", "layers", "parse_size"]
@@ -85,6 +79,7 @@ class LayersResult:
     lock: Lock
     target: Target
     sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def filenames(self) -> tuple[str, ...]:
         return layer_filenames(self.plan)
@@ -105,8 +100,6 @@ class LayersResult:
         return render_snippet(self.plan, directory=directory, files=self.filenames())
 
     def dockerfile(self, directory: str = "layers") -> str:
-        from depslim.layers import pins_without_wheels
-
         return render_dockerfile(
             self.plan,
             target=self.target,
@@ -125,6 +118,7 @@ class LayersResult:
         data["files"] = list(self.filenames())
         data["sources"] = dict(self.sources)
         data["target"] = self.target.platform
+        data["warnings"] = list(self.warnings)
         return data
 
     def write(self, folder: str | Path, *, dockerfile: bool = False) -> list[Path]:
@@ -141,117 +135,94 @@ class LayersResult:
         return written
 
 
-def _as_pins(read: ReadLock) -> tuple[Pin, ...]:
-    out = []
-    for p in read.pins:
-        version = p.version
-        if version is None and p.url:
-            parsed = parse_filename(p.url.split("#")[0].rsplit("/", 1)[-1])
-            version = parsed[1] if parsed else None
-        if version is None:
-            continue
-        files = tuple(PinnedFile(filename="", url="", sha256=h) for h in p.hashes)
-        out.append(Pin(name=p.name, version=version, index="", files=files, url=p.url))
-    return tuple(out)
-
-
 def layers(
-    lockfile: str | Path | LockResult,
+    lockfile: str | Path | Lock | LockResult = "requirements.txt",
     *,
-    max_layers: int | None = None,
-    max_layer_size: str | int | None = None,
-    closed: bool | None = None,
-    history_months: int | None = None,
     now: datetime | None = None,
-    cache_dir: str | Path | None = None,
-    no_cache: bool = False,
-    offline: bool = False,
-    config: str | Path | bool | None = True,
-    progress: Progress | None = None,
+    session: Session | None = None,
+    **options: Unpack[Options],
 ) -> LayersResult:
-    """Plan cache-friendly layers for a lock (a requirements.txt path or a lock result).
+    """Plan cache-friendly layers for a lock (a path, a :class:`Lock` or a lock result).
 
     Change rates come from the git history of the lockfile (and its ``.in`` next to it)
     over ``history_months``, the release cadence on the index (upload times), and rules
     (direct URL/path pins are the most volatile); sizes are exact installed sizes read
     from the wheels. Offline, the index evidence is skipped; outside git, the history is.
-    ``now`` (default: today, UTC midnight, so one day's runs agree) anchors both windows.
+    ``now`` (default: the current time, UTC) anchors both windows. Options
+    (``max_layers``, ``max_layer_size``, ``closed_layers``, ``history_months`` and the
+    index and network ones) are ``[tool.depslim]`` keys with ``_``.
     """
-    path: Path | None = None
-    if isinstance(lockfile, LockResult):
-        read = as_read_lock(lockfile.lock)
-        pins = lockfile.lock.pins
-        base_lock = lockfile.lock
-        config_path = None if config is True else config
-    else:
-        path = Path(lockfile)
-        read = read_lock_file(path)
-        pins = _as_pins(read)
-        base_lock = Lock(
-            target=Target.parse(read.target or "linux/amd64", python=read.python),
-            pins=pins,
-            index_url=read.index_url,
-            extra_index_urls=read.extra_index_urls,
-            find_links=read.find_links,
-            command=f"depslim layers {path}",
-            torch_index_url=read.torch_index_url,
+    path = Path(lockfile) if isinstance(lockfile, str | Path) else None
+    run, owned = session_for(session, options, anchor=path)
+    try:
+        settings = run.settings.layers
+        if settings.max_layers < 1:
+            raise InputError("--max-layers must be at least 1")
+        limit = parse_size(settings.max_layer_size) if settings.max_layer_size else None
+        lock = as_lock(lockfile, run.settings.target)
+        today = now or datetime.now(UTC)
+        sources: dict[str, str] = {}
+        history = _history(path, settings.history_months, today, sources)
+        run.say("reading sizes from the wheels")
+        sized = weigh(run, lock)
+        sizes = {r.name: (r.installed_size or r.download_size or 0) for r in sized.rows}
+        releases = _cadence(run, sized.lock, sources)
+        pins = sized.lock.pins
+        volatile: dict[str, str] = {
+            p.name: rule for p in pins if (rule := volatility_rule(url=p.url)) is not None
+        }
+        estimates = estimate_change_rates(
+            [p.name for p in pins], now=today, history=history, releases=releases, volatile=volatile
         )
-        config_path = path.parent / "pyproject.toml" if config is True else config
-    settings = load_settings(
-        config_path if isinstance(config_path, str | Path) and Path(config_path).is_file() else None
-    )
-    max_layers = max_layers or settings.max_layers or 4
-    if max_layers < 1:
-        raise InputError("--max-layers must be at least 1")
-    size_limit = max_layer_size if max_layer_size is not None else settings.max_layer_size
-    limit = parse_size(size_limit) if size_limit is not None else None
-    closed = bool(closed if closed is not None else settings.closed_layers)
-    months = history_months or settings.history_months or 24
-    today = now or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    target = base_lock.target
-    sources: dict[str, str] = {}
+        items = layer_items(pins, estimates, sizes=sizes)
+        plan = partition(
+            items,
+            max_layers=settings.max_layers,
+            max_layer_size=limit,
+            closed=settings.closed_layers,
+        )
+        return LayersResult(
+            plan=plan,
+            lock=sized.lock,
+            target=lock.target,
+            sources=sources,
+            warnings=sized.warnings,
+        )
+    finally:
+        if owned:
+            run.close()
 
-    history = None
-    if path is not None:
-        watched = [path] + [p for p in (path.with_suffix(".in"),) if p.is_file()]
-        lock_history = read_lock_history(
-            watched, since=today - timedelta(days=30.44 * months), until=today
-        )
-        history = count_pin_changes(lock_history)
-        sources["history"] = lock_history.note or f"{len(lock_history.snapshots)} commits"
-    else:
+
+def _history(
+    path: Path | None, months: int, today: datetime, sources: dict[str, str]
+) -> dict[NormalizedName, PinChanges] | None:
+    """Pin changes in the git history of the lockfile (and its ``.in``), up to ``today``."""
+    if path is None:
         sources["history"] = "none (the lock was not read from a file)"
-
-    cache = None if no_cache else Cache(cache_root(cache_dir, settings))
-    releases: dict[str, list[datetime]] | None = None
-    sizes: dict[NormalizedName, int] = {}
-    conf = ClientSettings(offline=offline)
-    with IndexClient(
-        conf, routing=lock_routing(read, settings.torch_family or ()), cache=cache
-    ) as client:
-        if progress:
-            progress("reading sizes from the wheels")
-        rows = size_rows(read, client, target)
-        sizes = {r.name: (r.installed_size or r.download_size or 0) for r in rows}
-        if not offline:
-            names = [p.name for p in pins if p.url is None]
-
-            def links_of(name: NormalizedName) -> list[Any]:
-                return list(client.links(name))
-
-            with ThreadPoolExecutor(max_workers=conf.concurrency) as pool:
-                all_links = [lk for found in pool.map(links_of, names) for lk in found]
-            releases = {str(k): v for k, v in release_times(all_links).items()}
-            sources["cadence"] = f"upload times of {len(releases)} projects"
-        else:
-            sources["cadence"] = "none (offline)"
-
-    volatile: dict[str, str] = {
-        p.name: rule for p in pins if (rule := volatility_rule(url=p.url)) is not None
-    }
-    estimates = estimate_change_rates(
-        [p.name for p in pins], now=today, history=history, releases=releases, volatile=volatile
+        return None
+    watched = [path] + [p for p in (path.with_suffix(".in"),) if p.is_file()]
+    lock_history = read_lock_history(
+        watched, since=today - timedelta(days=30.44 * months), until=today
     )
-    items = layer_items(pins, estimates, sizes=sizes)
-    plan = partition(items, max_layers=max_layers, max_layer_size=limit, closed=closed)
-    return LayersResult(plan=plan, lock=base_lock, target=target, sources=sources)
+    sources["history"] = lock_history.note or f"{len(lock_history.snapshots)} commits"
+    return count_pin_changes(lock_history)
+
+
+def _cadence(
+    session: Session, lock: Lock, sources: dict[str, str]
+) -> dict[str, list[datetime]] | None:
+    """Upload times of every release of each pinned project (none offline)."""
+    if session.settings.network.offline:
+        sources["cadence"] = "none (offline)"
+        return None
+    client = session.client(lock_routing(lock, session.settings))
+    names = [p.name for p in lock.pins if p.url is None]
+
+    def links_of(name: NormalizedName) -> list[Link]:
+        return list(client.links(name))
+
+    with ThreadPoolExecutor(max_workers=session.settings.network.concurrency) as pool:
+        all_links = [lk for found in pool.map(links_of, names) for lk in found]
+    releases = {str(k): v for k, v in release_times(all_links).items()}
+    sources["cadence"] = f"upload times of {len(releases)} projects"
+    return releases

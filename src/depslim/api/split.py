@@ -9,45 +9,25 @@ on every version.
 from __future__ import annotations
 
 import os
-import tomllib
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from packaging.utils import NormalizedName
 
-from depslim.api._files import (
-    Progress,
-    cache_root,
-    display_path,
-    load_settings,
-    package_version,
-    write_atomic,
-)
-from depslim.api.lock import LockResult, lock
-from depslim.api.report import as_read_lock, lock_routing
+from depslim.api._files import display_path, package_version, write_atomic
+from depslim.api._locking import LockRequest, LockResult, resolve_lock
+from depslim.api._session import Session, session_for
+from depslim.api._sizes import weigh
 from depslim.errors import InputError
-from depslim.index.cache import Cache
-from depslim.index.client import ClientSettings, IndexClient
-from depslim.inputs import parse_pyproject, parse_requirements
+from depslim.inputs.declared import Declared, declared_dependencies
 from depslim.lockfile import render_requirements_txt
-from depslim.models import InputRequirement, Lock
+from depslim.models import Lock
 from depslim.scan import Classification, ModuleMap, Tier, classify, partition_closure, scan_project
-from depslim.target import Target
+from depslim.settings import Options
 
-__all__ = ["Declared", "SplitResult", "declared_dependencies", "split"]
-
-_DEV_REQUIREMENTS = ("requirements-dev.in", "dev-requirements.in", "requirements/dev.in")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Declared:
-    """A dependency as the project declares it, with its group (main / extra:X / group:X)."""
-
-    requirement: InputRequirement
-    group: str
+__all__ = ["SplitResult", "split"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,10 +45,11 @@ class SplitResult:
     def tier_lock(self, tier: Tier) -> Lock:
         """The pins of one tier as a lock (installs on top of the tiers below it)."""
         wanted = set(self.tiers[tier])
+        lock = self.result.lock
         return replace(
-            self.result.lock,
-            pins=tuple(p for p in self.result.lock.pins if p.name in wanted),
-            command=f"depslim split {display_path(self.root)}  # tier: {tier.value}",
+            lock,
+            pins=tuple(p for p in lock.pins if p.name in wanted),
+            notes=(*lock.notes, f"tier: {tier.value}"),
         )
 
     @staticmethod
@@ -169,169 +150,83 @@ class SplitResult:
         }
 
 
-def declared_dependencies(root: Path) -> tuple[list[Declared], list[Path], list[str], list[str]]:
-    """Declared dependencies with their groups, the inputs to lock, extras and groups."""
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        text = pyproject.read_text(encoding="utf-8")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"{pyproject}: invalid TOML: {exc}") from None
-        project = data.get("project", {})
-        extras = sorted((project.get("optional-dependencies") or {}).keys())
-        groups = sorted((data.get("dependency-groups") or {}).keys())
-        out = [
-            Declared(requirement=r, group="main")
-            for r in parse_pyproject(text, path=pyproject).requirements
-        ]
-        selections: list[tuple[str, list[str], list[str]]] = [
-            (f"extra:{e}", [e], []) for e in extras
-        ]
-        selections += [(f"group:{g}", [], [g]) for g in groups]
-        for label, one_extra, one_group in selections:
-            # each extra/group parsed alone; what the main list already has stays "main"
-            inner = parse_pyproject(
-                text, path=pyproject, extras=one_extra, groups=one_group
-            ).requirements
-            seen = {d.requirement.requirement for d in out}
-            out += [
-                Declared(requirement=r, group=label) for r in inner if r.requirement not in seen
-            ]
-        if out:
-            return out, [pyproject], extras, groups
-    main = root / "requirements.in"
-    if not main.is_file():
-        raise InputError(
-            f"{root}: no dependencies declared: depslim split reads [project] dependencies, "
-            "optional-dependencies and [dependency-groups] of pyproject.toml, or requirements.in "
-            "(plus requirements-dev.in)"
-        )
-    out = [
-        Declared(requirement=r, group="main")
-        for r in parse_requirements(main).requirements
-        if not r.constraint
-    ]
-    paths = [main]
-    for name in _DEV_REQUIREMENTS:
-        dev = root / name
-        if dev.is_file():
-            paths.append(dev)
-            out += [
-                Declared(requirement=r, group="group:dev")
-                for r in parse_requirements(dev).requirements
-                if not r.constraint
-            ]
-    return out, paths, [], []
-
-
-def _top_levels(
-    result: LockResult, *, cache: Cache | None, offline: bool
-) -> dict[NormalizedName, list[str]]:
-    """Top-level modules of every pinned wheel, from its zip directory (cached by hash)."""
-    resolution = result.resolution
-    if resolution is None:
-        return {}
-    conf = ClientSettings(offline=offline)
-    with IndexClient(
-        conf, routing=lock_routing(as_read_lock(result.lock), ()), cache=cache
-    ) as client:
-
-        def one(name: NormalizedName) -> tuple[NormalizedName, list[str]]:
-            cand = resolution.candidates[name]
-            wheels = [link for link in cand.links if link.is_wheel]
-            if not wheels:
-                return name, []
-            return name, list(client.file_facts(wheels[0]).top_level)
-
-        with ThreadPoolExecutor(max_workers=conf.concurrency) as pool:
-            return dict(pool.map(one, list(resolution.candidates)))
-
-
 def split(
     project: str | Path = ".",
     *,
-    entries: Mapping[str, str] | None = None,
-    target: Target | None = None,
-    index_url: str | None = None,
-    extra_index_urls: Sequence[str] = (),
-    excludes: Sequence[str] = (),
-    torch_backend: str | None = None,
-    torch_index_url: str | None = None,
-    cache_dir: str | Path | None = None,
-    no_cache: bool = False,
-    offline: bool = False,
     output: str | Path | None = None,
-    progress: Progress | None = None,
+    session: Session | None = None,
+    **options: Unpack[Options],
 ) -> SplitResult:
     """Split a project's dependencies into tiers from what its code imports.
 
     ``entries`` (``{"api": "app.main", "worker": "app.worker"}``; the first is the API)
     default to ``[tool.depslim] entries``; without entries a curated ML family decides
-    the ml tier. ``output`` is the folder the tier files will be written to: existing
-    tier locks there are not read (the union lock is always fresh). Everything is pinned
-    from one resolution of the union of all declared dependencies.
+    the ml tier. ``output`` is the folder the tier files will be written to (recorded in
+    the result; :meth:`SplitResult.write` writes them). Everything is pinned from one
+    resolution of the union of all declared dependencies, and each tier file's header
+    records the options and entries it was made with, so ``check`` judges it the same way.
     """
     root = Path(project).resolve()
     if not root.is_dir():
         raise InputError(f"{project}: not a folder (give the project's root)")
-    config = root / "pyproject.toml"
-    settings = load_settings(config if config.is_file() else None)
-    entries = dict(entries or settings.entries or {})
-    declared, paths, extras, groups = declared_dependencies(root)
-    if progress:
-        progress(f"locking {len(declared)} declared dependencies")
-    result = lock(
-        paths,
-        target=target,
-        index_url=index_url,
-        extra_index_urls=extra_index_urls,
-        torch_backend=torch_backend,
-        torch_index_url=torch_index_url,
-        extras=extras if paths[0].name == "pyproject.toml" else (),
-        groups=groups if paths[0].name == "pyproject.toml" else (),
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        offline=offline,
-        config=config if config.is_file() else False,
-        progress=progress,
+    run, owned = session_for(session, options, anchor=root)
+    try:
+        return _split(root, run, output)
+    finally:
+        if owned:
+            run.close()
+
+
+def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
+    settings = run.settings
+    entries = dict(settings.entries)
+    project = declared_dependencies(root)
+    run.say(f"locking {len(project.dependencies)} declared dependencies")
+    is_pyproject = project.paths[0].name == "pyproject.toml"
+    locking = replace(
+        settings,
+        extras=project.extras if is_pyproject else (),
+        groups=project.groups if is_pyproject else (),
     )
-    root_of_cache = cache_root(cache_dir, settings)
-    cache = None if no_cache else Cache(root_of_cache)
-    tops = _top_levels(result, cache=cache, offline=offline)
-    if progress:
-        progress(f"scanning {display_path(root)}")
+    with run.with_settings(locking) as child:
+        result = resolve_lock(
+            child,
+            LockRequest(
+                paths=project.paths,
+                verb="split",
+                shown_inputs=(display_path(root),),
+                extra_flags=tuple(f"--entry={k}={v}" for k, v in entries.items()),
+            ),
+        )
+        tops = weigh(child, result.lock, top_levels=True).top_levels
+    run.say(f"scanning {display_path(root)}")
     scan = scan_project(
         root,
-        excludes=[*(settings.exclude or ()), *excludes],
-        cache_dir=None if no_cache else root_of_cache / "scan",
+        excludes=list(settings.exclude),
+        cache_dir=None if run.cache_dir is None else run.cache_dir / "scan",
         workers=min(4, os.cpu_count() or 1),
     )
-    names: dict[str, str] = {d.requirement.name: d.group for d in declared}
-    target_used = result.lock.target
-    resolution = result.resolution
-    graph = dict(resolution.dependencies) if resolution else {}
+    names: dict[str, str] = {d.requirement.name: d.group for d in project.dependencies}
+    target = result.lock.target
+    graph = dict(result.resolution.dependencies) if result.resolution else {}
     classification = classify(
         scan,
         declared=names,
         modules=ModuleMap.build(declared=names, top_levels=tops),
         entries=entries or None,
         graph=graph,
-        python=target_used.python,
-        platform=target_used.marker_environment()["sys_platform"],
+        python=target.python,
+        platform=target.marker_environment()["sys_platform"],
     )
     tiers_sets = partition_closure(graph, classification.roots_by_tier())
     tiers = {t: tuple(sorted(tiers_sets.get(t, ()))) for t in Tier}
-    warnings = list(result.warnings) + [str(w) for w in scan.warnings]
-    split_result = SplitResult(
+    files = {name: str(Path(output) / name) for name in SplitResult.file_names()} if output else {}
+    return SplitResult(
         root=root,
         classification=classification,
         result=result,
         tiers=tiers,
-        declared=tuple(declared),
-        warnings=tuple(warnings),
+        declared=project.dependencies,
+        warnings=(*result.warnings, *(str(w) for w in scan.warnings)),
+        files=files,
     )
-    if output is not None:
-        files = {name: str(Path(output) / name) for name in split_result.file_names()}
-        split_result = replace(split_result, files=files)
-    return split_result

@@ -565,6 +565,10 @@ class IndexClient:
         self.routing = routing
         self.cache = cache
         self._http = _Http(self.settings, transport, on_event)
+        self._owns_http = True
+        self._init_state()
+
+    def _init_state(self) -> None:
         self._lock = threading.Lock()
         self._slots: dict[Hashable, _Slot] = {}
         self._executor: ThreadPoolExecutor | None = None
@@ -583,7 +587,21 @@ class IndexClient:
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
+
+    def with_routing(self, routing: Routing) -> IndexClient:
+        """This client looking projects up by another ``routing``.
+
+        The view shares connections, cache and computed hashes with this client; close
+        it when done (that leaves this client open).
+        """
+        view = object.__new__(IndexClient)
+        view.settings, view.routing, view.cache = self.settings, routing, self.cache
+        view._http, view._owns_http = self._http, False
+        view._init_state()
+        view._computed_sha256 = self._computed_sha256
+        return view
 
     def __enter__(self) -> IndexClient:
         return self

@@ -20,15 +20,25 @@ Pure: :class:`Routing` only says which sources to ask; the client does the askin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.models import IndexSource
 
-__all__ = ["FIND_LINKS", "SIMPLE", "Routing", "same_index"]
+__all__ = [
+    "FIND_LINKS",
+    "SIMPLE",
+    "Routing",
+    "bound_routing",
+    "looks_like_pytorch_index",
+    "same_index",
+    "sibling_index",
+]
 
 SIMPLE = "simple"
 FIND_LINKS = "find-links"
@@ -108,3 +118,48 @@ class Routing:
     def allows(self, name: str, index_url: str) -> bool:
         """Whether a file of ``name`` may be taken from ``index_url`` (e.g. a lock's entry)."""
         return any(same_index(s.url, index_url) for s in self.sources_for(name))
+
+
+# ---- binding the torch family ------------------------------------------------------------
+
+_PYTORCH_PATH = re.compile(r"/whl/(cpu|cu\d+|rocm[\d.]+|xpu)(/|$)", re.IGNORECASE)
+
+
+def looks_like_pytorch_index(url: str) -> bool:
+    """Whether ``url`` is a PyTorch wheel index (``…/whl/cpu``, ``…/whl/cu121``, …)."""
+    parts = urlsplit(url)
+    return parts.hostname == "download.pytorch.org" or bool(_PYTORCH_PATH.search(parts.path))
+
+
+def sibling_index(url: str, label: str) -> str:
+    """``…/whl/cpu`` → ``…/whl/cu121``: where PyTorch serves builds with that label."""
+    base = url.rstrip("/")
+    head, _, last = base.rpartition("/")
+    return f"{head}/{label}" if last == "cpu" else base
+
+
+def bound_routing(
+    plain: Routing,
+    *,
+    index_url: str,
+    family: Iterable[NormalizedName],
+    labels: Mapping[NormalizedName, str] | None = None,
+) -> Routing:
+    """``plain`` with every ``family`` project bound to ``index_url`` (exclusive).
+
+    A project with an explicit GPU build label (``labels``: ``torch`` → ``cu121``) is
+    bound to the sibling index that serves it (``…/whl/cu121``) instead.
+    """
+    bound: dict[NormalizedName, tuple[IndexSource, ...]] = {}
+    exclusive = {index_url}
+    for name in sorted(family):
+        label = (labels or {}).get(name)
+        url = sibling_index(index_url, label) if label else index_url
+        exclusive.add(url)
+        bound[name] = (IndexSource(url=url),)
+    return Routing(
+        default=plain.default,
+        find_links=plain.find_links,
+        bound=bound,
+        exclusive=frozenset(exclusive),
+    )

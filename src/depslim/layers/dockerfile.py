@@ -49,13 +49,20 @@ def layer_filenames(plan: LayerPlan) -> tuple[str, ...]:
 
 
 def pins_without_wheels(pins: Iterable[Pin]) -> tuple[NormalizedName, ...]:
-    """Pins that must be built on the target: only sdists locked, or a VCS/path reference."""
+    """Pins that must be built on the target: only sdists locked, or a VCS/path reference.
+
+    A pin whose files are not known by name (only by hash) is not counted.
+    """
     needing: set[NormalizedName] = set()
     for pin in pins:
         if pin.url is not None:
             if not pin.url.split("#", 1)[0].endswith(".whl"):
                 needing.add(pin.name)
-        elif pin.files and not any(f.filename.endswith(".whl") for f in pin.files):
+        elif (
+            pin.files
+            and all(f.known for f in pin.files)
+            and not any(f.filename.endswith(".whl") for f in pin.files)
+        ):
             needing.add(pin.name)
     return tuple(sorted(needing))
 

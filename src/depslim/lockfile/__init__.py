@@ -4,6 +4,7 @@ from depslim.lockfile.json_lock import lock_to_json
 from depslim.lockfile.requirements_txt import (
     LockedPin,
     ReadLock,
+    read_lock,
     read_requirements_lock,
     render_requirements_txt,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "LockedPin",
     "ReadLock",
     "lock_to_json",
+    "read_lock",
     "read_requirements_lock",
     "render_requirements_txt",
 ]

@@ -7,6 +7,7 @@ depslim's header fields from any pip-compile-like file, for preferences and chec
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from bisect import bisect_left
@@ -16,9 +17,18 @@ from dataclasses import dataclass, replace
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from depslim.models import Lock, Pin
+from depslim.errors import DepslimError
+from depslim.index.filenames import parse_filename
+from depslim.models import Lock, Pin, PinnedFile
+from depslim.target import Target
 
-__all__ = ["LockedPin", "ReadLock", "read_requirements_lock", "render_requirements_txt"]
+__all__ = [
+    "LockedPin",
+    "ReadLock",
+    "read_lock",
+    "read_requirements_lock",
+    "render_requirements_txt",
+]
 
 _INDENT = "    "
 
@@ -243,3 +253,52 @@ def _attach_via(pins: list[LockedPin], via_lines: list[tuple[int, str]]) -> list
         if at:
             found.setdefault(starts[at - 1], []).append(text)
     return [replace(p, via=tuple(found.get(p.line, ()))) for p in pins]
+
+
+def read_lock(text: str, *, target: Target, source: str | None = None) -> Lock:
+    """A requirements lock as the lock model every verb reads.
+
+    Reads depslim's header when there is one; a lock without it (pip-compile's, uv's)
+    is read as faithfully as its text allows: its index and find-links lines, its pins
+    and hashes, with ``target`` for the target it does not name. Pins know their files'
+    hashes only (:attr:`~depslim.models.PinnedFile.known` is false) until an index
+    tells their names.
+    """
+    read = read_requirements_lock(text)
+    if read.target is not None:
+        # an unknown platform in a hand-edited header: keep the given target
+        with contextlib.suppress(DepslimError):
+            target = Target.parse(read.target, python=read.python or target.python_full)
+    pins = tuple(
+        Pin(
+            name=p.name,
+            version=p.version if p.version is not None else _url_version(p.url),
+            index="",
+            files=tuple(PinnedFile(filename="", url="", sha256=h) for h in p.hashes),
+            via=p.via,
+            url=p.url,
+            line=p.line,
+        )
+        for p in read.pins
+    )
+    return Lock(
+        target=target,
+        pins=pins,
+        index_url=read.index_url,
+        extra_index_urls=read.extra_index_urls,
+        find_links=read.find_links,
+        command=read.command or "",
+        inputs_hash=read.inputs_hash,
+        torch_index_url=read.torch_index_url,
+        inputs=read.inputs,
+        no_index=read.no_index,
+        source=source,
+    )
+
+
+def _url_version(url: str | None) -> Version | None:
+    """The version a direct reference's file name states (``x-1.0-py3-none-any.whl``)."""
+    if not url:
+        return None
+    parsed = parse_filename(url.split("#", 1)[0].rsplit("/", 1)[-1])
+    return parsed[1] if parsed else None

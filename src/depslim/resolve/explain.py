@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from depslim.errors import Conflict
 from depslim.resolve.requirements import PYTHON, Req
 from depslim.target import Target
 
-__all__ = ["explain_conflict", "explain_missing"]
+__all__ = ["conflict_causes", "explain_conflict", "explain_missing"]
 
 _MAX_CHAIN = 8
 _MAX_VERSIONS = 12
@@ -77,6 +78,29 @@ def explain_conflict(
             lines.append(f"    no version of {name} fits the target")
     lines.append("Loosen one of these requirements, or pin the package that brings it in.")
     return "\n".join(lines)
+
+
+def conflict_causes(
+    causes: Sequence[tuple[Req, str | None]],
+    *,
+    required_by: Mapping[NormalizedName, str],
+    versions_of: Callable[[NormalizedName], Iterable[Version]],
+) -> list[Conflict]:
+    """The conflict as data, one :class:`~depslim.errors.Conflict` per requirement."""
+    out = []
+    for req, parent in causes:
+        what = _who(req, None).split(" needs ", 1)[1]
+        chain = _chain(parent, required_by).split(" ← ") if parent else []
+        fitting = () if req.name == PYTHON else sorted(set(versions_of(req.name)), reverse=True)
+        out.append(
+            Conflict(
+                requirement=what if req.name != PYTHON else f"Python {req.specifier}",
+                required_by=parent or req.origin or "you",
+                chain=tuple(chain[1:]),
+                versions=tuple(str(v) for v in fitting[:_MAX_VERSIONS]),
+            )
+        )
+    return out
 
 
 def _who(req: Req, parent: str | None) -> str:

@@ -16,10 +16,10 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
-from depslim.errors import NoSolutionError
+from depslim.errors import Conflict, NoSolutionError
 from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
-from depslim.resolve.explain import explain_conflict, explain_missing
+from depslim.resolve.explain import conflict_causes, explain_conflict, explain_missing
 from depslim.resolve.protocol import PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
@@ -102,7 +102,8 @@ def resolve(
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
-        raise NoSolutionError(_explain(exc.causes, provider, finder, target)) from None
+        message, conflicts = _explain(exc.causes, provider, finder, target)
+        raise NoSolutionError(message, causes=conflicts) from None
     except ResolutionTooDeep as exc:
         raise NoSolutionError(
             f"No solution found for {target}: the resolver gave up after {exc.round_count} "
@@ -140,9 +141,13 @@ def resolve(
     )
 
 
+def _none(_name: NormalizedName) -> list[Version]:
+    return []
+
+
 def _explain(
     causes: Collection[Any], provider: Provider, finder: PackageFinder, target: Target
-) -> str:
+) -> tuple[str, list[Conflict]]:
     pairs: list[tuple[Req, str | None]] = []
     for cause in causes:
         req: Req = cause.requirement
@@ -154,7 +159,7 @@ def _explain(
         links = finder.links(name)
         if not group_candidates(name, links, target):
             req, parent = pairs[0]
-            return explain_missing(
+            text = explain_missing(
                 name,
                 target=target,
                 indexes=list(finder.searched(name)),
@@ -162,10 +167,12 @@ def _explain(
                 wheel_platforms=sorted({t.platform for lk in links for t in lk.tags}),
                 origin=parent or req.origin or "your requirements",
             )
+            return text, conflict_causes(pairs, required_by=provider.required_by, versions_of=_none)
 
     def versions_of(name: NormalizedName) -> list[Version]:
         return [c.version for c in group_candidates(name, finder.links(name), target)]
 
-    return explain_conflict(
+    text = explain_conflict(
         pairs, target=target, required_by=provider.required_by, versions_of=versions_of
     )
+    return text, conflict_causes(pairs, required_by=provider.required_by, versions_of=versions_of)

@@ -1,0 +1,161 @@
+"""A lock's files found again on its indexes: names, exact sizes, top-level modules.
+
+Shared by the verbs that weigh a lock (``report``, ``layers``, ``lock --report``) and
+``split``. A lock read from text knows only its files' hashes; here each pin's files are
+matched on the indexes the lock names (by version and hash), so every verb sees the
+same complete pins. A pin that cannot be found is a warning naming it and why, never a
+silent zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+from packaging.utils import NormalizedName
+
+from depslim.api._session import Session
+from depslim.index.client import IndexClient
+from depslim.index.routing import Routing, bound_routing, looks_like_pytorch_index
+from depslim.models import Link, Lock, Pin, PinnedFile
+from depslim.report import ReportRow
+from depslim.settings import PYPI, Settings
+from depslim.target import Target
+from depslim.variants import is_gpu_local, torch_family
+
+__all__ = ["Sized", "lock_routing", "weigh"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sized:
+    """A lock with every findable file named, its size rows, and what could not be found."""
+
+    lock: Lock
+    rows: tuple[ReportRow, ...]
+    top_levels: dict[NormalizedName, list[str]]
+    warnings: tuple[str, ...] = ()
+
+
+def lock_routing(lock: Lock, settings: Settings) -> Routing:
+    """Where a lock's files are looked up: the indexes it names (explicit index options
+    win), with the torch family bound to its PyTorch index when the lock has one.
+
+    A lock without depslim's header (pip-compile's) that takes ``+cpu`` builds from a
+    PyTorch ``--extra-index-url`` gets that index bound for the torch family too.
+    """
+    given = settings.given("index-url") or settings.given("extra-index-url")
+    has_lines = bool(lock.index_url or lock.extra_index_urls or lock.find_links or lock.no_index)
+    if given or not has_lines:
+        index: str | None = settings.indexes.index_url
+        extras = list(settings.indexes.extra_index_urls)
+        links = [*settings.indexes.find_links, *lock.find_links]
+    else:
+        index = None if lock.no_index else (lock.index_url or PYPI)
+        extras = list(lock.extra_index_urls)
+        links = list(lock.find_links)
+    torch_index = lock.torch_index_url
+    if torch_index is None and any(p.version is not None and p.version.local for p in lock.pins):
+        torch_index = next((u for u in (index, *extras) if u and looks_like_pytorch_index(u)), None)
+    if torch_index is not None:
+        extras = [u for u in extras if u.rstrip("/") != torch_index.rstrip("/")]
+    plain = Routing.simple(index, extras, links)
+    if torch_index is None:
+        return plain
+    labels = {
+        p.name: p.version.local
+        for p in lock.pins
+        if p.version is not None and p.version.local and is_gpu_local(p.version.local)
+    }
+    family = torch_family(settings.gpu.torch_family)
+    return bound_routing(plain, index_url=torch_index, family=family, labels=labels)
+
+
+def _matching(pin: Pin, client: IndexClient, target: Target) -> list[Link]:
+    """The files of ``pin`` on its indexes: same version, a hash the lock lists (when it
+    lists any), installable on the target."""
+    hashes = set(pin.hashes)
+    if pin.url is not None:
+        return []
+    return [
+        link
+        for link in client.links(pin.name)
+        if link.version == pin.version
+        and (not link.is_wheel or target.supports(link.tags))
+        and (not hashes or not link.sha256 or link.sha256 in hashes)
+    ]
+
+
+def _named(pin: Pin, links: Sequence[Link]) -> Pin:
+    """``pin`` with its files named from ``links`` (a pin whose files are known stays)."""
+    if not links or (pin.files and all(f.known for f in pin.files)):
+        return pin
+    files = tuple(
+        PinnedFile(
+            filename=lk.filename,
+            url=lk.url,
+            sha256=lk.sha256 or "",
+            size=lk.size,
+            upload_time=lk.upload_time,
+        )
+        for lk in links
+    )
+    return replace(pin, files=files, index=pin.index or links[0].index)
+
+
+def weigh(session: Session, lock: Lock, *, top_levels: bool = False) -> Sized:
+    """Find every pin's files, name them, and read the best file's sizes for the target."""
+    client = session.client(lock_routing(lock, session.settings))
+    target = lock.target
+    pins = [p for p in lock.pins if p.version is not None or p.url is not None]
+    client.prefetch([p.name for p in pins if p.url is None])
+
+    def one(pin: Pin) -> tuple[Pin, ReportRow | None, list[str], str | None]:
+        links = _matching(pin, client, target)
+        if not links:
+            missing = ReportRow(
+                name=pin.name,
+                version=pin.version,
+                index="",
+                filename="",
+                download_size=None,
+                installed_size=None,
+                method="not found",
+            )
+            return pin, missing if pin.version is not None else None, [], _why_missing(pin, client)
+        best = min(links, key=lambda lk: (not lk.is_wheel, target.best_rank(lk.tags) or 0))
+        facts = client.file_facts(best)
+        row = ReportRow(
+            name=pin.name,
+            version=best.version,
+            index=best.index,
+            filename=best.filename,
+            download_size=facts.download_size,
+            installed_size=facts.installed_size,
+            method=facts.method,
+        )
+        return _named(pin, links), row, list(facts.top_level), None
+
+    with ThreadPoolExecutor(max_workers=session.settings.network.concurrency) as pool:
+        found = list(pool.map(one, pins))
+    named = {pin.name: pin for pin, _, _, _ in found}
+    return Sized(
+        lock=replace(lock, pins=tuple(named.get(p.name, p) for p in lock.pins)),
+        rows=tuple(row for _, row, _, _ in found if row is not None),
+        top_levels={pin.name: tops for pin, row, tops, _ in found if row is not None and tops}
+        if top_levels
+        else {},
+        warnings=tuple(why for _, _, _, why in found if why is not None),
+    )
+
+
+def _why_missing(pin: Pin, client: IndexClient) -> str:
+    if pin.url is not None:
+        return f"{pin.name} @ {pin.url}: a direct reference; its size is not counted"
+    where = ", ".join(client.searched(pin.name)) or "no index (none allowed for it)"
+    hashes = " with the lock's hashes" if pin.hashes else ""
+    return (
+        f"{pin.name}=={pin.version}: no file{hashes} for the target found on {where}; "
+        "its size is unknown and not counted (pass the index it comes from with "
+        "--index-url/--extra-index-url)"
+    )

@@ -1,0 +1,106 @@
+"""A project's declared dependencies, each with the group that declares it.
+
+``pyproject.toml``: ``[project] dependencies`` (group ``main``), every
+``optional-dependencies`` extra (``extra:NAME``) and every ``[dependency-groups]``
+group (``group:NAME``); a requirement the main list already has stays ``main``.
+Without any there: ``requirements.in`` (``main``) plus a dev requirements file
+(``group:dev``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from depslim.errors import InputError
+from depslim.inputs.pyproject import parse_pyproject
+from depslim.inputs.requirements import parse_requirements, read_text
+from depslim.models import InputRequirement
+
+__all__ = ["DEV_REQUIREMENTS", "Declared", "DeclaredProject", "declared_dependencies"]
+
+DEV_REQUIREMENTS = ("requirements-dev.in", "dev-requirements.in", "requirements/dev.in")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Declared:
+    """A dependency as the project declares it, with its group (main / extra:X / group:X)."""
+
+    requirement: InputRequirement
+    group: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeclaredProject:
+    """What a project declares: the dependencies, the files to lock, extras and groups."""
+
+    dependencies: tuple[Declared, ...]
+    paths: tuple[Path, ...]
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+
+def declared_dependencies(root: Path) -> DeclaredProject:
+    """The dependencies the project at ``root`` declares (see the module's docstring)."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        found = _from_pyproject(pyproject)
+        if found.dependencies:
+            return found
+    main = root / "requirements.in"
+    if not main.is_file():
+        raise InputError(
+            f"{root}: no dependencies declared: depslim reads [project] dependencies, "
+            "optional-dependencies and [dependency-groups] of pyproject.toml, or requirements.in "
+            "(plus requirements-dev.in)"
+        )
+    out = [
+        Declared(requirement=r, group="main")
+        for r in parse_requirements(main).requirements
+        if not r.constraint
+    ]
+    paths = [main]
+    for name in DEV_REQUIREMENTS:
+        dev = root / name
+        if dev.is_file():
+            paths.append(dev)
+            out += [
+                Declared(requirement=r, group="group:dev")
+                for r in parse_requirements(dev).requirements
+                if not r.constraint
+            ]
+    return DeclaredProject(dependencies=tuple(out), paths=tuple(paths))
+
+
+def _from_pyproject(pyproject: Path) -> DeclaredProject:
+    try:
+        text = read_text(pyproject)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{pyproject}: not UTF-8 text ({exc.reason})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{pyproject}: invalid TOML: {exc}") from None
+    project = data.get("project", {})
+    extras = sorted((project.get("optional-dependencies") or {}).keys())
+    groups = sorted((data.get("dependency-groups") or {}).keys())
+    out = [
+        Declared(requirement=r, group="main")
+        for r in parse_pyproject(text, path=pyproject).requirements
+    ]
+    selections: list[tuple[str, list[str], list[str]]] = [(f"extra:{e}", [e], []) for e in extras]
+    selections += [(f"group:{g}", [], [g]) for g in groups]
+    main_names = {d.requirement.name for d in out}
+    for label, one_extra, one_group in selections:
+        # each extra/group parsed alone; a project the main list declares stays "main"
+        inner = parse_pyproject(text, path=pyproject, extras=one_extra, groups=one_group)
+        seen = {d.requirement.requirement for d in out}
+        out += [
+            Declared(requirement=r, group=label)
+            for r in inner.requirements
+            if r.name not in main_names and r.requirement not in seen
+        ]
+    return DeclaredProject(
+        dependencies=tuple(out), paths=(pyproject,), extras=tuple(extras), groups=tuple(groups)
+    )
