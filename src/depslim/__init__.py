@@ -6,7 +6,7 @@ The public API (no logic lives here)::
 
     result = depslim.lock(["requirements.in"], python_version="3.11")
     result.write("requirements.txt")
-    print(depslim.report(result).total_installed)
+    print(depslim.report(result).installed_size)
     depslim.layers(result).write("layers")
 
 Every verb takes a path or the value the previous verb returned, keyword options named
@@ -34,11 +34,13 @@ if TYPE_CHECKING:
         Session,
         SizeReport,
         SplitResult,
+        WhyResult,
         check,
         layers,
         lock,
         report,
         split,
+        why,
     )
     from depslim.errors import (
         BuildFailedError,
@@ -62,11 +64,13 @@ _WHERE = {
         "Session",
         "SizeReport",
         "SplitResult",
+        "WhyResult",
         "check",
         "layers",
         "lock",
         "report",
         "split",
+        "why",
     ),
     "depslim.errors": (
         "BuildFailedError",
@@ -105,16 +109,18 @@ __all__ = [
     "SizeReport",
     "SplitResult",
     "Target",
+    "WhyResult",
     "check",
     "layers",
     "load_settings",
     "lock",
     "report",
     "split",
+    "why",
 ]
 
 
-_VERBS = frozenset({"lock", "split", "layers", "report", "check"})
+_VERBS = frozenset({"lock", "split", "layers", "report", "check", "why"})
 
 
 class _Package(ModuleType):

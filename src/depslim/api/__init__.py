@@ -15,6 +15,7 @@ from depslim.api.layers import LayersResult, layers
 from depslim.api.lock import lock
 from depslim.api.report import report
 from depslim.api.split import SplitResult, split
+from depslim.api.why import WhyResult, why
 from depslim.report import SizeReport
 
 __all__ = [
@@ -24,9 +25,11 @@ __all__ = [
     "Session",
     "SizeReport",
     "SplitResult",
+    "WhyResult",
     "check",
     "layers",
     "lock",
     "report",
     "split",
+    "why",
 ]

@@ -9,9 +9,9 @@ silent zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from packaging.utils import NormalizedName
 
@@ -35,6 +35,8 @@ class Sized:
     rows: tuple[ReportRow, ...]
     top_levels: dict[NormalizedName, list[str]]
     warnings: tuple[str, ...] = ()
+    routing: Routing | None = None
+    links: Mapping[NormalizedName, Link] = field(default_factory=dict)
 
 
 def lock_routing(lock: Lock, settings: Settings) -> Routing:
@@ -103,12 +105,16 @@ def _named(pin: Pin, links: Sequence[Link]) -> Pin:
     return replace(pin, files=files, index=pin.index or links[0].index)
 
 
-def weigh(session: Session, lock: Lock, *, top_levels: bool = False) -> Sized:
-    """Find every pin's files, name them, and read the best file's sizes for the target."""
-    client = session.client(lock_routing(lock, session.settings))
+def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool = False) -> Sized:
+    """Find every pin's files, name them, and read the best file's sizes for the target
+    (and, with ``links``, keep each pin's best file for callers that read its metadata)."""
+    routing = lock_routing(lock, session.settings)
+    client = session.client(routing)
     target = lock.target
     pins = [p for p in lock.pins if p.version is not None or p.url is not None]
     client.prefetch([p.name for p in pins if p.url is None])
+
+    best_links: dict[NormalizedName, Link] = {}
 
     def one(pin: Pin) -> tuple[Pin, ReportRow | None, list[str], str | None]:
         links = _matching(pin, client, target)
@@ -124,6 +130,7 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False) -> Sized:
             )
             return pin, missing if pin.version is not None else None, [], _why_missing(pin, client)
         best = min(links, key=lambda lk: (not lk.is_wheel, target.best_rank(lk.tags) or 0))
+        best_links[pin.name] = best
         facts = client.file_facts(best)
         row = ReportRow(
             name=pin.name,
@@ -146,6 +153,8 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False) -> Sized:
         if top_levels
         else {},
         warnings=tuple(why for _, _, _, why in found if why is not None),
+        routing=routing,
+        links=best_links if links else {},
     )
 
 

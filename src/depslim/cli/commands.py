@@ -178,6 +178,20 @@ def run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def run_why(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with _session(args, err, args.lockfile) as run:
+        try:
+            result = api.why(args.name, args.lockfile, sizes=not args.no_sizes, session=run)
+        finally:
+            _done(run)
+    if args.json:
+        dump_json(result.to_json(), out)
+        return 0
+    _warn(result.warnings, err, args)
+    out.write(result.text())
+    return 0
+
+
 # ---- split, check, config -----------------------------------------------------------
 
 
@@ -238,6 +252,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], int]] = {
     "split": run_split,
     "layers": run_layers,
     "check": run_check,
+    "why": run_why,
     "config": run_config,
 }
 

@@ -39,6 +39,8 @@ CLI_ONLY = frozenset(
         "files",
         "tiers_dir",
         "anchor",
+        "name",
+        "no_sizes",
     }
 )
 
@@ -375,6 +377,21 @@ def _layers(parser: argparse.ArgumentParser) -> None:
     add_index_reading(parser)
 
 
+def _why(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the pinned package to explain")
+    parser.add_argument(
+        "lockfile",
+        nargs="?",
+        default="requirements.txt",
+        metavar="LOCK",
+        help="a lock or a tier file (default: requirements.txt)",
+    )
+    parser.add_argument(
+        "--no-sizes", action="store_true", help="do not read sizes and requirements from the index"
+    )
+    add_index_reading(parser)
+
+
 def _check(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "files",
@@ -458,6 +475,15 @@ _VERBS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]] = 
             "requests, cached). Reads depslim's locks and pip-compile's or uv's (their index "
             "lines are honoured). For a lock whose torch family comes from the PyTorch CPU "
             "index, also what PyPI's builds of the same pins would weigh."
+        ),
+    ),
+    "why": (
+        _why,
+        "who pulled a package in: every chain from the inputs, with what each link adds",
+        (
+            "List every chain of dependants from the lock's inputs to NAME (shortest first), "
+            "each link with the requirement its dependant declares and its installed size "
+            "(read from the index, cached). Works on tier files too."
         ),
     ),
     "check": (
