@@ -29,6 +29,7 @@ EDGE_MODULES = {
     "depslim.api.split",
     "depslim.api.layers",
     "depslim.api.check",
+    "depslim.api.why",
     "depslim.index",
     "depslim.index.client",
     "depslim.index.cache",
