@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from packaging.utils import NormalizedName
 
 from depslim.api._session import Session
+from depslim.errors import IndexAccessError
 from depslim.index.client import IndexClient
 from depslim.index.routing import Routing, bound_routing, looks_like_pytorch_index
 from depslim.models import Link, Lock, Pin, PinnedFile
@@ -116,19 +117,17 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool
 
     best_links: dict[NormalizedName, Link] = {}
 
+    offline = session.settings.network.offline
+
     def one(pin: Pin) -> tuple[Pin, ReportRow | None, list[str], str | None]:
-        links = _matching(pin, client, target)
+        try:
+            links = _matching(pin, client, target)
+        except IndexAccessError as exc:
+            if not offline:
+                raise
+            return pin, _unknown(pin), [], f"{pin.name}: size unknown offline ({exc})"
         if not links:
-            missing = ReportRow(
-                name=pin.name,
-                version=pin.version,
-                index="",
-                filename="",
-                download_size=None,
-                installed_size=None,
-                method="not found",
-            )
-            return pin, missing if pin.version is not None else None, [], _why_missing(pin, client)
+            return pin, _unknown(pin), [], _why_missing(pin, client)
         best = min(links, key=lambda lk: (not lk.is_wheel, target.best_rank(lk.tags) or 0))
         best_links[pin.name] = best
         facts = client.file_facts(best)
@@ -155,6 +154,21 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool
         warnings=tuple(why for _, _, _, why in found if why is not None),
         routing=routing,
         links=best_links if links else {},
+    )
+
+
+def _unknown(pin: Pin) -> ReportRow | None:
+    """The row of a pin whose files were not found (none for a direct reference)."""
+    if pin.version is None:
+        return None
+    return ReportRow(
+        name=pin.name,
+        version=pin.version,
+        index="",
+        filename="",
+        download_size=None,
+        installed_size=None,
+        method="not found",
     )
 
 
