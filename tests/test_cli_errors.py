@@ -101,3 +101,13 @@ def test_python_m_depslim_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "depslim", "--version"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and done.stdout.startswith("depslim ")
+
+
+def test_colour_is_forced_by_force_color_and_off_with_no_color(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert main(["report", "/dev/zero", "--no-config", "--no-cache"]) == 2
+    assert "\x1b[1;31merror:\x1b[0m" in capsys.readouterr().err
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["report", "/dev/zero", "--no-config", "--no-cache"]) == 2
+    assert "\x1b[" not in capsys.readouterr().err

@@ -39,7 +39,10 @@ def _failure(exc: Exception, *, verbose: bool) -> int:
     from depslim.errors import DepslimError
 
     if isinstance(exc, DepslimError):
-        print(f"error: {exc}" if exc.exit_code != 1 else str(exc), file=sys.stderr)
+        from depslim.cli.render import paint
+
+        label = paint("error:", "error", sys.stderr)
+        print(f"{label} {exc}" if exc.exit_code != 1 else str(exc), file=sys.stderr)
         return exc.exit_code
     if isinstance(exc, BrokenPipeError):
         return 0  # `depslim … | head`: the reader left; nothing is wrong

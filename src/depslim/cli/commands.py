@@ -19,7 +19,7 @@ from depslim import api
 from depslim.api._files import write_atomic
 from depslim.api._session import Session
 from depslim.cli.options import CLI_ONLY
-from depslim.cli.render import Progress, dump_json, layers_table
+from depslim.cli.render import Progress, dump_json, layers_table, paint
 from depslim.errors import InputError
 from depslim.report import render_report, report_to_json
 from depslim.settings import load_settings
@@ -62,7 +62,7 @@ def _done(run: Session) -> None:
 def _warn(warnings: Any, err: TextIO, args: argparse.Namespace) -> None:
     if not args.quiet:
         for warning in warnings:
-            print(f"warning: {warning}", file=err)
+            print(f"{paint('warning:', 'warning', err)} {warning}", file=err)
 
 
 # ---- lock ---------------------------------------------------------------------------

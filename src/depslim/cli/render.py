@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from depslim.api.layers import LayersResult
 
-__all__ = ["Progress", "dump_json", "layers_table"]
+__all__ = ["Progress", "color_enabled", "dump_json", "layers_table", "paint"]
 
 #: seconds between two plain progress lines when stderr is not a terminal (a CI log)
 PLAIN_EVERY = 5.0
@@ -99,6 +99,16 @@ def layers_table(result: LayersResult) -> str:
     ]
     lines += [f"note: {note}" for note in plan.notes]
     return "\n".join(lines) + "\n"
+
+
+_STYLES = {"error": "1;31", "warning": "33", "ok": "32", "dim": "2"}
+
+
+def paint(text: str, style: str, stream: TextIO) -> str:
+    """``text`` in ``style`` (error, warning, ok, dim) when ``stream`` takes colour."""
+    if not color_enabled(stream):
+        return text
+    return f"\x1b[{_STYLES[style]}m{text}\x1b[0m"
 
 
 def color_enabled(stream: TextIO) -> bool:
