@@ -308,3 +308,26 @@ def test_check_reads_an_empty_tier_file_split_wrote(tmp_path) -> None:
     result = api.check(root, no_cache=True, config=False)
     assert result.ok, result.text()
     assert result.checked["tier_locks"] == ["requirements/ml.txt"]
+
+
+def test_layers_counts_lockfile_commits_made_today(tmp_path) -> None:
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    lock = repo / "requirements.txt"
+    for version in ("1.0", "1.1"):
+        lock.write_text(
+            f"a==1.0 \\\n    --hash=sha256:{'0' * 64}\nb=={version} \\\n    --hash=sha256:{'1' * 64}\n"
+        )
+        git("add", "requirements.txt")
+        git("commit", "-q", "-m", f"b {version}")
+    result = api.layers(lock, config=False, offline=True, cache_dir=tmp_path / "cache")
+    assert result.sources["history"] == "2 commits"
