@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from packaging.utils import NormalizedName
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.api._session import Session
-from depslim.errors import IndexAccessError
+from depslim.errors import DepslimError, IndexAccessError
 from depslim.index.client import IndexClient
 from depslim.index.routing import Routing, bound_routing, looks_like_pytorch_index
 from depslim.models import Link, Lock, Pin, PinnedFile
@@ -25,7 +27,7 @@ from depslim.settings import PYPI, Settings
 from depslim.target import Target
 from depslim.variants import is_gpu_local, torch_family
 
-__all__ = ["Sized", "lock_routing", "weigh"]
+__all__ = ["Newest", "Sized", "lock_routing", "newest_facts", "weigh"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +157,74 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool
         routing=routing,
         links=best_links if links else {},
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Newest:
+    """What the newest wheels of some projects say, without a lock: each one's top-level
+    modules and the projects it requires on the target (one level deep)."""
+
+    top_levels: dict[NormalizedName, list[str]]
+    requires: dict[NormalizedName, set[NormalizedName]]
+
+
+def newest_facts(session: Session, wanted: Mapping[NormalizedName, frozenset[str]]) -> Newest:
+    """Top-level modules and direct requirements of each project's newest wheel for the
+    target (``wanted`` maps each project to the extras asked of it), without a lock.
+
+    Read from the wheel's zip directory with range requests and its metadata (both
+    cached by hash, so a warm run costs no request); a project that cannot be read is
+    left out, and the caller's bundled table answers for it.
+    """
+    settings = session.settings
+    client = session.client(lock_routing(Lock(target=settings.target, pins=()), settings))
+    target = settings.target
+    env = dict(target.marker_environment())
+    names = sorted(wanted)
+    client.prefetch(names)
+
+    def one(name: NormalizedName) -> tuple[NormalizedName, list[str], set[NormalizedName]]:
+        try:
+            wheels = [
+                lk
+                for lk in client.links(name)
+                if lk.is_wheel and target.supports(lk.tags) and not lk.is_yanked
+            ]
+            if not wheels:
+                return name, [], set()
+            newest = max(lk.version for lk in wheels)
+            best = min(
+                (lk for lk in wheels if lk.version == newest),
+                key=lambda lk: target.best_rank(lk.tags) or 0,
+            )
+            requires = {
+                canonicalize_name(r.name)
+                for r in client.metadata(best).requires_dist
+                if _holds(r, env, wanted[name])
+            }
+            return name, list(client.file_facts(best).top_level), requires
+        except DepslimError:
+            return name, [], set()
+
+    with ThreadPoolExecutor(max_workers=settings.network.concurrency) as pool:
+        found = list(pool.map(one, names))
+    return Newest(
+        top_levels={name: tops for name, tops, _ in found if tops},
+        requires={name: deps for name, _, deps in found if deps},
+    )
+
+
+def _holds(requirement: Requirement, env: Mapping[str, str], extras: frozenset[str]) -> bool:
+    """Whether ``requirement`` applies on the target with one of ``extras`` (or none)."""
+    if requirement.marker is None:
+        return True
+    for extra in ("", *sorted(extras)):
+        try:
+            if requirement.marker.evaluate({**env, "extra": extra}):
+                return True
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+            return False
+    return False
 
 
 def _unknown(pin: Pin) -> ReportRow | None:

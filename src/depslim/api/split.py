@@ -19,12 +19,20 @@ from packaging.utils import NormalizedName
 from depslim.api._files import display_path, package_version, write_atomic
 from depslim.api._locking import LockRequest, LockResult, resolve_lock
 from depslim.api._session import Session, session_for
-from depslim.api._sizes import weigh
+from depslim.api._sizes import newest_facts, weigh
 from depslim.errors import InputError
 from depslim.inputs.declared import Declared, declared_dependencies
 from depslim.lockfile import render_requirements_txt
 from depslim.models import Lock
-from depslim.scan import Classification, ModuleMap, Tier, classify, partition_closure, scan_project
+from depslim.scan import (
+    Classification,
+    ModuleMap,
+    ScanResult,
+    Tier,
+    classify,
+    partition_closure,
+    scan_project,
+)
 from depslim.settings import Options
 
 __all__ = ["SplitResult", "split"]
@@ -36,16 +44,23 @@ class SplitResult:
 
     root: Path
     classification: Classification
-    result: LockResult
+    result: LockResult | None
     tiers: Mapping[Tier, tuple[NormalizedName, ...]]
     declared: tuple[Declared, ...]
     warnings: tuple[str, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def locked(self) -> LockResult:
+        """The one resolution the tiers are pinned from (an error with ``lock=False``)."""
+        if self.result is None:
+            raise InputError("this split was made without a lock (--no-lock): nothing is pinned")
+        return self.result
+
     def tier_lock(self, tier: Tier) -> Lock:
         """The pins of one tier as a lock (installs on top of the tiers below it)."""
         wanted = set(self.tiers[tier])
-        lock = self.result.lock
+        lock = self.locked.lock
         return replace(
             lock,
             pins=tuple(p for p in lock.pins if p.name in wanted),
@@ -111,16 +126,20 @@ class SplitResult:
         lines = [f"{a:<{width[0]}}  {b:<{width[1]}}  {c}" for a, b, c in rows]
         counts = ", ".join(f"{t.value} {len(self.tiers[t])}" for t in Tier)
         lines.append("")
-        lines.append(
-            f"Pinned packages per tier: {counts} (one resolution, {len(self.result.pins)} pins)"
-        )
+        if self.result is None:
+            lines.append(f"Declared dependencies per tier: {counts} (classified without a lock)")
+        else:
+            lines.append(
+                f"Pinned packages per tier: {counts} (one resolution, {len(self.result.pins)} pins)"
+            )
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict[str, Any]:
         c = self.classification
         return {
             "root": str(self.root),
-            "target": self.result.to_json()["target"],
+            "target": self.result.to_json()["target"] if self.result else None,
+            "locked": self.result is not None,
             "dependencies": [
                 {
                     "name": name,
@@ -144,7 +163,7 @@ class SplitResult:
                 {"name": t.name, "tier": t.tier.value, "via": list(t.via)} for t in c.transitive
             ],
             "tiers": {t.value: list(self.tiers[t]) for t in Tier},
-            "pins": {p.name: str(p.version) for p in self.result.pins},
+            "pins": {p.name: str(p.version) for p in self.result.pins} if self.result else {},
             "files": dict(self.files),
             "warnings": list(self.warnings),
         }
@@ -154,6 +173,7 @@ def split(
     project: str | Path = ".",
     *,
     output: str | Path | None = None,
+    lock: bool = True,
     session: Session | None = None,
     **options: Unpack[Options],
 ) -> SplitResult:
@@ -165,16 +185,66 @@ def split(
     the result; :meth:`SplitResult.write` writes them). Everything is pinned from one
     resolution of the union of all declared dependencies, and each tier file's header
     records the options and entries it was made with, so ``check`` judges it the same way.
+
+    With ``lock=False`` nothing is resolved: each declared dependency is classified from
+    its top-level modules (the cache, else its newest wheel's zip directory read with
+    range requests, else the bundled table), in seconds; the result pins nothing.
     """
     root = Path(project).resolve()
     if not root.is_dir():
         raise InputError(f"{project}: not a folder (give the project's root)")
     run, owned = session_for(session, options, anchor=root)
     try:
+        if not lock:
+            return _classify_only(root, run)
         return _split(root, run, output)
     finally:
         if owned:
             run.close()
+
+
+def _scan(root: Path, run: Session) -> ScanResult:
+    run.say(f"scanning {display_path(root)}")
+    return scan_project(
+        root,
+        excludes=list(run.settings.exclude),
+        cache_dir=None if run.cache_dir is None else run.cache_dir / "scan",
+        workers=min(4, os.cpu_count() or 1),
+    )
+
+
+def _classify_only(root: Path, run: Session) -> SplitResult:
+    """The classification from the declared dependencies alone: no resolution."""
+    settings = run.settings
+    project = declared_dependencies(root)
+    names: dict[str, str] = {d.requirement.name: d.group for d in project.dependencies}
+    run.say(f"reading the newest wheels of {len(names)} declared dependencies")
+    wanted: dict[NormalizedName, frozenset[str]] = {}
+    for item in project.dependencies:
+        name = item.requirement.name
+        wanted[name] = wanted.get(name, frozenset()) | item.requirement.requirement.extras
+    newest = newest_facts(run, wanted)
+    tops = newest.top_levels
+    scan = _scan(root, run)
+    target = settings.target
+    classification = classify(
+        scan,
+        declared=names,
+        modules=ModuleMap.build(declared=names, top_levels=tops),
+        entries=dict(settings.entries) or None,
+        graph=newest.requires,
+        python=target.python,
+        platform=target.marker_environment()["sys_platform"],
+    )
+    roots = classification.roots_by_tier()
+    return SplitResult(
+        root=root,
+        classification=classification,
+        result=None,
+        tiers={t: tuple(sorted(roots.get(t, ()))) for t in Tier},
+        declared=project.dependencies,
+        warnings=tuple(str(w) for w in scan.warnings),
+    )
 
 
 def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
@@ -199,13 +269,7 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
             ),
         )
         tops = weigh(child, result.lock, top_levels=True).top_levels
-    run.say(f"scanning {display_path(root)}")
-    scan = scan_project(
-        root,
-        excludes=list(settings.exclude),
-        cache_dir=None if run.cache_dir is None else run.cache_dir / "scan",
-        workers=min(4, os.cpu_count() or 1),
-    )
+    scan = _scan(root, run)
     names: dict[str, str] = {d.requirement.name: d.group for d in project.dependencies}
     target = result.lock.target
     graph = dict(result.resolution.dependencies) if result.resolution else {}

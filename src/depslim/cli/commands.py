@@ -20,7 +20,15 @@ from depslim.api._files import write_atomic
 from depslim.api._session import Session
 from depslim.cli.options import CLI_ONLY
 from depslim.cli.render import Progress, dump_json, layers_table, paint
-from depslim.errors import InputError
+from depslim.errors import (
+    BuildFailedError,
+    BuildRequiredError,
+    DepslimError,
+    IndexAccessError,
+    InputError,
+    NoSolutionError,
+    NotFoundError,
+)
 from depslim.report import render_report, report_to_json
 from depslim.settings import load_settings
 
@@ -198,12 +206,16 @@ def run_why(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     root = Path(args.project)
     folder = Path(args.output_dir) if args.output_dir else root / "requirements"
+    dry = args.dry_run or args.no_lock
     with _session(args, err, root) as run:
         try:
-            result = api.split(root, output=None if args.dry_run else folder, session=run)
+            if args.no_lock:
+                result = api.split(root, lock=False, session=run)
+            else:
+                result = _split_or_classify(args, root, None if dry else folder, run, out)
         finally:
             _done(run)
-    if not args.dry_run:
+    if not dry:
         result.write(folder)
     _warn(result.warnings, err, args)
     if args.json:
@@ -211,9 +223,36 @@ def run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     if not args.quiet:
         out.write(result.table())
-        if not args.dry_run:
+        if not dry:
             print(f"Wrote {', '.join(sorted(result.file_names()))} to {folder}", file=err)
     return 0
+
+
+_RESOLUTION_FAILURES = (
+    NoSolutionError,
+    IndexAccessError,
+    NotFoundError,
+    BuildRequiredError,
+    BuildFailedError,
+)
+
+
+def _split_or_classify(
+    args: argparse.Namespace, root: Path, folder: Path | None, run: Session, out: TextIO
+) -> api.SplitResult:
+    """The split; when the resolution fails, the classification first, then the error."""
+    try:
+        return api.split(root, output=folder, session=run)
+    except _RESOLUTION_FAILURES:
+        if not args.json and not args.quiet:
+            try:
+                classified = api.split(root, lock=False, session=run)
+            except DepslimError:
+                classified = None
+            if classified is not None:
+                out.write(classified.table())
+                out.write("The resolution failed; nothing was written:\n")
+        raise
 
 
 def run_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

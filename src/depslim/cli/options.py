@@ -33,6 +33,7 @@ CLI_ONLY = frozenset(
         "project",
         "output_dir",
         "dry_run",
+        "no_lock",
         "lockfile",
         "no_compare",
         "dockerfile",
@@ -328,6 +329,12 @@ def _split(parser: argparse.ArgumentParser) -> None:
         help="where to write the tier files (default: PROJECT/requirements)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the split, write nothing")
+    parser.add_argument(
+        "--no-lock",
+        action="store_true",
+        help="classify without resolving (seconds, not a lock's time): print the table, "
+        "write nothing",
+    )
     parser.add_argument(
         "--exclude",
         action="append",

@@ -1,0 +1,77 @@
+"""``split --no-lock``: the classification without a resolution, and after a failed one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from depslim import api
+from depslim.cli import main
+from depslim.scan import Tier
+
+SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "shop"
+LINUX = "cp311-cp311-manylinux_2_28_x86_64"
+PYPI = [
+    ("fastapi", "0.110.0", ["pydantic>=2", "starlette"]),
+    ("pydantic", "2.7.0", []),
+    ("starlette", "0.37.0", []),
+    ("uvicorn", "0.29.0", []),
+    ("pyyaml", "6.0.1", [], {"modules": ["yaml", "_yaml"]}),
+    ("scikit-learn", "1.4.2", ["numpy"], {"modules": ["sklearn"]}),
+    ("numpy", "1.26.4", []),
+    ("requests-unused", "1.0", []),
+    ("pytest", "8.2.0", ["pluggy"], {"modules": ["pytest", "_pytest"]}),
+    ("pluggy", "1.5.0", []),
+    ("torch", "2.3.0", ["numpy"], {"tag": LINUX}),
+]
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root)
+    return root
+
+
+def test_no_lock_classifies_from_the_newest_wheels(shop, make_index, tmp_path) -> None:
+    index = make_index(PYPI)
+    result = api.split(
+        shop, lock=False, index_url=index.url, torch_backend="pypi", cache_dir=tmp_path / "c"
+    )
+    placements = {n: p.tier for n, p in result.classification.placements.items()}
+    assert placements["fastapi"] is Tier.BASE
+    assert placements["scikit-learn"] is Tier.ML  # module sklearn, learned from its wheel
+    assert result.result is None
+    assert "classified without a lock" in result.table()
+    # no resolution: only pages, wheel directories and metadata were read
+    assert not any("pinned" in line for line in result.table().splitlines())
+
+
+def test_no_lock_writes_nothing_and_prints_json(shop, make_index, tmp_path, capsys) -> None:
+    index = make_index(PYPI)
+    code = main(
+        ["split", str(shop), "--no-lock", "--json", "--index-url", index.url,
+         "--torch-backend", "pypi", "--cache-dir", str(tmp_path / "c")]
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["locked"] is False and data["pins"] == {}
+    assert not (shop / "requirements").exists()
+
+
+def test_a_failed_resolution_still_prints_the_classification(shop, make_index, tmp_path, capsys):
+    # numpy is missing from the index: the lock cannot be made, the classification can
+    index = make_index([spec for spec in PYPI if spec[0] != "numpy"])
+    code = main(
+        ["split", str(shop), "--index-url", index.url, "--torch-backend", "pypi",
+         "--cache-dir", str(tmp_path / "c")]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "fastapi" in out and "classified without a lock" in out
+    assert "nothing was written" in out
+    assert "numpy" in err
+    assert not (shop / "requirements").exists()
