@@ -1,6 +1,7 @@
 """Lockfile formats: requirements.txt (pip-compile compatible) and JSON."""
 
 from depslim.lockfile.json_lock import lock_to_json
+from depslim.lockfile.pylock import FORMATS, format_for_output, read_pylock, write_pylock
 from depslim.lockfile.requirements_txt import (
     LockedPin,
     ReadLock,
@@ -9,9 +10,13 @@ from depslim.lockfile.requirements_txt import (
 )
 
 __all__ = [
+    "FORMATS",
     "LockedPin",
     "ReadLock",
+    "format_for_output",
     "lock_to_json",
+    "read_pylock",
     "read_requirements_lock",
     "render_requirements_txt",
+    "write_pylock",
 ]
