@@ -20,7 +20,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -73,15 +73,13 @@ def format_for_output(path: str | None, requested: str | None) -> str:
     which depslim prints with ``--json`` instead).
     """
     if requested is not None and requested not in FORMATS:
-        raise InputError(
-            f"unknown lock format '{requested}'; choose one of: {', '.join(FORMATS)}"
-        )
+        raise InputError(f"unknown lock format '{requested}'; choose one of: {', '.join(FORMATS)}")
     if path is None or path == "-":
         return requested or "requirements"
     name = PurePosixPath(path.replace("\\", "/")).name
     lowered = name.lower()
     implied: str | None = None
-    if is_valid_pylock_path(PurePosixPath(name)):
+    if is_valid_pylock_path(Path(name)):
         implied = "pylock"
     elif lowered.endswith(".toml"):
         hint = (
@@ -150,18 +148,20 @@ def _package(pin: Pin, lock: Lock) -> Package:
     depslim: dict[str, Any] = {}
     if pin.via:
         depslim["via"] = list(pin.via)
-    if pin.url:
-        depslim["url"] = pin.url
     dependencies = [{"name": name} for name in sorted(pin.dependencies)] or None
-    tool = {"depslim": depslim} if depslim else None
-    if pin.url and not any(_is_distribution(f) for f in pin.files):
+    if pin.url:
+        direct = _direct(pin)
+        written = Package(name=pin.name, version=pin.version, **direct)
+        if _direct_url(written) != pin.url:  # a fragment PEP 751 has no field for
+            depslim["url"] = pin.url
         return Package(
             name=pin.name,
             version=pin.version,
             dependencies=dependencies,
-            tool=tool,
-            **_direct(pin),
+            tool={"depslim": depslim} if depslim else None,
+            **direct,
         )
+    tool = {"depslim": depslim} if depslim else None
     unknown = [f for f in pin.files if not f.known]
     if unknown or not pin.files:
         where = f" ({lock.source}:{pin.line})" if lock.source and pin.line else ""
@@ -181,10 +181,6 @@ def _package(pin: Pin, lock: Lock) -> Package:
         wheels=sorted(wheels, key=lambda w: w.filename) or None,
         tool=tool,
     )
-
-
-def _is_distribution(file: PinnedFile) -> bool:
-    return file.known and file.filename.endswith((".whl", *_SDIST_SUFFIXES))
 
 
 def _index(pin: Pin, lock: Lock) -> str | None:
@@ -337,7 +333,7 @@ def _table(values: Mapping[str, Any]) -> Any:
 def _multiline(values: Sequence[Any]) -> Any:
     array = tomlkit.array()
     array.extend(values)
-    return array.multiline(True)
+    return array.multiline(multiline=True)
 
 
 _PACKAGE_ORDER = (
@@ -371,7 +367,7 @@ def _package_table(package: Mapping[str, Any]) -> Any:
             array = tomlkit.array()
             for item in value:
                 array.append(_inline(item))
-            table.add(key, array.multiline(True))
+            table.add(key, array.multiline(multiline=True))
         elif key in ("sdist", "archive", "vcs"):
             table.add(key, _inline(value))
         elif key == "tool":
@@ -411,8 +407,7 @@ def read_pylock(text: str, *, source: str, target: Target | None = None) -> Lock
         pylock = Pylock.from_dict(data)
     except PylockValidationError as exc:
         raise InputError(
-            f"{source}: not a valid PEP 751 lock: {exc}; write it again with the tool "
-            "that made it"
+            f"{source}: not a valid PEP 751 lock: {exc}; write it again with the tool that made it"
         ) from None
     tool = _depslim_table(pylock.tool)
     target = _target(tool, target)
