@@ -196,3 +196,8 @@ def test_files_it_cannot_edit_are_refused(text: str, message: str) -> None:
 def test_invalid_requirement_is_refused_before_anything_is_written() -> None:
     with pytest.raises(InputError, match="invalid requirement 'not valid!'"):
         _write(COMMENTED, base=["not valid!"])
+
+
+def test_requirements_are_written_as_the_caller_spelled_them() -> None:
+    out = _write(BARE, base=["sentry-sdk[fastapi]>=2.66.1,<3.0.0"])
+    assert '"sentry-sdk[fastapi]>=2.66.1,<3.0.0"' in out

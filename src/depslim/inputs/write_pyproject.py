@@ -109,11 +109,19 @@ def write_tiers_to_pyproject(
     return out
 
 
-def _requirement(value: str | Requirement, path: str) -> Requirement:
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """A requirement to write, spelled as the caller gave it."""
+
+    requirement: Requirement
+    text: str
+
+
+def _requirement(value: str | Requirement, path: str) -> _Wanted:
     if isinstance(value, Requirement):
-        return value
+        return _Wanted(value, str(value))
     try:
-        return Requirement(value)
+        return _Wanted(Requirement(value), value.strip())
     except InvalidRequirement as exc:
         raise InputError(f"{path}: cannot write the invalid requirement '{value}': {exc}") from None
 
@@ -121,7 +129,7 @@ def _requirement(value: str | Requirement, path: str) -> Requirement:
 def _set(
     table: Any,
     key: str,
-    wanted: list[Requirement],
+    wanted: list[_Wanted],
     path: str,
     shown: str,
     *,
@@ -263,21 +271,21 @@ def _value_end(source: str, start: int) -> int:
 # --- writing the new array --------------------------------------------------------------
 
 
-def _quoted(requirement: Requirement, like: str | None) -> str:
-    text = str(requirement)
+def _quoted(wanted: _Wanted, like: str | None) -> str:
+    text = wanted.text
     if like is not None and like.startswith("'") and "'" not in text:
         return f"'{text}'"
     return json.dumps(text, ensure_ascii=False)
 
 
-def _fresh_array(wanted: list[Requirement]) -> str:
+def _fresh_array(wanted: list[_Wanted]) -> str:
     items = [_quoted(r, None) for r in wanted]
     if len(items) <= 1:
         return f"[{', '.join(items)}]"
     return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
 
 
-def _rewrite(layout: _Layout, wanted: list[Requirement], source: str) -> str:
+def _rewrite(layout: _Layout, wanted: list[_Wanted], source: str) -> str:
     unused = list(wanted)
     kept: list[tuple[_Entry, str]] = []
     for entry in layout.entries:
@@ -288,14 +296,13 @@ def _rewrite(layout: _Layout, wanted: list[Requirement], source: str) -> str:
             old = Requirement(entry.value)
         except InvalidRequirement:
             continue  # the tier does not hold it: it goes
-        same = next((r for r in unused if str(r) == str(old)), None)
+        same = next((w for w in unused if str(w.requirement) == str(old)), None)
         if same is not None:
             unused.remove(same)
             kept.append((entry, entry.text))
             continue
-        renamed = next(
-            (r for r in unused if canonicalize_name(r.name) == canonicalize_name(old.name)), None
-        )
+        name = canonicalize_name(old.name)
+        renamed = next((w for w in unused if canonicalize_name(w.requirement.name) == name), None)
         if renamed is not None:
             unused.remove(renamed)
             kept.append((entry, _quoted(renamed, entry.text)))
@@ -321,7 +328,7 @@ def _rewrite(layout: _Layout, wanted: list[Requirement], source: str) -> str:
     return "\n".join(lines)
 
 
-def _check(out: str, wanted: dict[str, list[Requirement]], path: str) -> None:
+def _check(out: str, wanted: dict[str, list[_Wanted]], path: str) -> None:
     """The written text must read back as the tiers asked for (a guard against bugs)."""
     data = tomllib.loads(out)
     project = data["project"]
@@ -331,5 +338,6 @@ def _check(out: str, wanted: dict[str, list[Requirement]], path: str) -> None:
         "dev": [d for d in data.get("dependency-groups", {}).get("dev", []) if isinstance(d, str)],
     }
     for tier, requirements in wanted.items():
-        if sorted(str(Requirement(r)) for r in found[tier]) != sorted(map(str, requirements)):
+        written = sorted(str(Requirement(r)) for r in found[tier])
+        if written != sorted(str(w.requirement) for w in requirements):
             raise DepslimError(f"{path}: writing the {tier} tier went wrong; nothing was written")
