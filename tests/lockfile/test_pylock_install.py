@@ -25,6 +25,7 @@ from depslim.lockfile import write_pylock
 from depslim.models import Lock, Pin, PinnedFile
 from depslim.target import Target
 from support.index_server import IndexServer
+from support.wheelhouse import no_network_prefix
 from support.wheels import build_wheel, file_sha256
 
 HOST = Target.parse(
@@ -190,3 +191,49 @@ def test_uv_refuses_a_lock_whose_hash_does_not_match(
     assert run.returncode != 0
     assert "hash" in run.stderr.lower()
     assert "helper" not in _installed(tmp_path / "venv")
+
+
+def test_uv_installs_a_lock_of_local_files_with_no_network_at_all(
+    tmp_path: Path, wheel_dir: Path
+) -> None:
+    wheel = build_wheel(wheel_dir, "offline-tool", "3.0")
+    pin = Pin(
+        name=canonicalize_name("offline-tool"),
+        version=Version("3.0"),
+        index=wheel_dir.as_uri(),
+        files=(
+            PinnedFile(
+                filename=wheel.name,
+                url=wheel.as_uri(),
+                sha256=file_sha256(wheel),
+                size=wheel.stat().st_size,
+            ),
+        ),
+    )
+    lock = Lock(target=HOST, pins=(pin,), find_links=(wheel_dir.as_uri(),), no_index=True)
+    (tmp_path / "pylock.toml").write_text(write_pylock(lock), encoding="utf-8")
+    assert _uv(tmp_path, "venv", "venv", "--python", sys.executable).returncode == 0
+
+    run = subprocess.run(
+        [
+            *no_network_prefix(),
+            find_uv_bin(),
+            "pip",
+            "install",
+            "--preview-features",
+            "pylock",
+            "--python",
+            "venv/bin/python",
+            "-r",
+            "pylock.toml",
+        ],
+        env=_uv_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr
+    assert _installed(tmp_path / "venv")["offline-tool"] == "3.0"
