@@ -378,6 +378,9 @@ def test_a_project_locked_twice_for_the_target_is_refused() -> None:
         ("lockfile", "pylock", "pylock"),
         ("lockfile", None, "requirements"),
         ("-", "pylock", "pylock"),
+        ("lock.json", None, "json"),
+        ("lock.json", "json", "json"),
+        ("lockfile", "json", "json"),
         (None, None, "requirements"),
     ],
 )
@@ -397,7 +400,8 @@ def test_format_follows_the_request_or_the_name(
         ("pylock.a.b.toml", "pylock", "pylock.NAME.toml"),
         ("deps.toml", "pylock", "not TOML unless it is a PEP 751"),
         ("deps.toml", None, "not TOML unless it is a PEP 751"),
-        ("lock.json", None, "--json"),
+        ("lock.json", "pylock", "the name says json but --format pylock"),
+        ("requirements.txt", "json", "name the output like lock.json"),
         ("pylock.toml", "poetry", "unknown lock format 'poetry'"),
     ],
 )

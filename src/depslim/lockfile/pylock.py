@@ -51,8 +51,8 @@ from depslim.target import Target
 
 __all__ = ["FORMATS", "format_for_output", "read_pylock", "write_pylock"]
 
-FORMATS = ("requirements", "pylock")
-"""The lockfile formats depslim writes: pip-compile's requirements.txt and PEP 751."""
+FORMATS = ("requirements", "pylock", "json")
+"""The lockfile formats depslim writes: pip-compile's requirements.txt, PEP 751, JSON."""
 
 _LOCK_VERSION = "1.0"
 _CREATED_BY = "depslim"
@@ -66,11 +66,10 @@ def format_for_output(path: str | None, requested: str | None) -> str:
     """The format to write ``path`` in: ``requested``, else what the name implies.
 
     ``pylock.toml`` and ``pylock.NAME.toml`` imply ``pylock``; ``*.txt`` and ``*.in``
-    ``requirements``; a name without either (or ``-``, or no output) takes ``requested``,
-    else ``requirements``. Raises :class:`InputError` when ``requested`` is not a known
-    format, when the name implies another format than ``requested``, and for names no
-    format fits (another ``*.toml``, which PEP 751 does not allow for a lock; ``*.json``,
-    which depslim prints with ``--json`` instead).
+    ``requirements``; ``*.json`` ``json``; any other name (or ``-``, or no output) takes
+    ``requested``, else ``requirements``. Raises :class:`InputError` when ``requested``
+    is not a known format, when the name implies another format than ``requested``, and
+    for another ``*.toml`` name, which PEP 751 does not allow for a lock.
     """
     if requested is not None and requested not in FORMATS:
         raise InputError(f"unknown lock format '{requested}'; choose one of: {', '.join(FORMATS)}")
@@ -92,16 +91,15 @@ def format_for_output(path: str | None, requested: str | None) -> str:
             "or requirements.txt for --format requirements"
         )
     elif lowered.endswith(".json"):
-        raise InputError(
-            f"{path}: depslim does not write JSON lockfiles; use --json to print the lock "
-            "as JSON, or name the output requirements.txt or pylock.toml"
-        )
+        implied = "json"
     elif lowered.endswith((".txt", ".in")):
         implied = "requirements"
     if implied is None:
         return requested or "requirements"
     if requested is not None and requested != implied:
-        suggestion = "pylock.toml" if requested == "pylock" else "requirements.txt"
+        suggestion = {"pylock": "pylock.toml", "json": "lock.json"}.get(
+            requested, "requirements.txt"
+        )
         raise InputError(
             f"{path}: the name says {implied} but --format {requested} was asked for; "
             f"name the output like {suggestion} or drop --format"
