@@ -84,18 +84,19 @@ def _toy_parser() -> argparse.ArgumentParser:
 
 def test_reference_has_a_section_per_command_in_declared_order() -> None:
     text = cli_reference.render_reference(_toy_parser())
-    headings = re.findall(r"^(#+) `([^`]+)`$", text, flags=re.MULTILINE)
+    headings = re.findall(r"^(#+) `([^`]+)` \{ #([\w-]+) \}$", text, flags=re.MULTILINE)
     assert headings == [
-        ("##", "toy"),
-        ("###", "toy run"),
-        ("###", "toy config"),
-        ("####", "toy config show"),
+        ("##", "toy", "toy"),
+        ("###", "toy run", "toy-run"),
+        ("###", "toy config", "toy-config"),
+        ("####", "toy config show", "toy-config-show"),
     ]
 
 
 def test_reference_lists_options_groups_help_and_aliases() -> None:
     text = cli_reference.render_reference(_toy_parser())
     run = text.split("### `toy run`")[1].split("### `toy config`")[0]
+    assert "### `toy config` { #toy-config }" in text
     assert "run a thing" in run
     assert "Aliases: `r`" in run
     assert "usage: toy run [-h]" in run
@@ -117,7 +118,9 @@ def test_reference_lists_options_groups_help_and_aliases() -> None:
 def test_reference_skips_help_and_lists_sub_commands() -> None:
     text = cli_reference.render_reference(_toy_parser())
     top = text.split("### `toy run`")[0]
-    assert "| `VERB` | one of `run`, `r`, `config` |" in top
+    # each sub-command links to its section; an alias to its command's
+    assert "| `VERB` | one of [`run`](#toy-run), [`r`](#toy-run), [`config`](#toy-config) |" in top
+    assert "| `ACTION` | one of [`show`](#toy-config-show) |" in text
     assert "`-h`" not in text
     assert "| `--version` |" in top
 
@@ -128,7 +131,7 @@ def test_page_marker_is_replaced_only_where_it_stands_alone() -> None:
     page = f"# CLI\n\nintro\n\n{cli_reference.MARKER}\n"
     out = cli_reference.on_page_markdown(page)
     assert cli_reference.MARKER not in out
-    assert "## `depslim`" in out
+    assert "## `depslim` { #depslim }" in out
     assert cli_reference.on_page_markdown("no marker here") == "no marker here"
 
 

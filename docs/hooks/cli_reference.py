@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MARKER", "load_parser", "on_config", "on_page_markdown", "render_reference"]
+__all__ = ["MARKER", "anchor", "load_parser", "on_config", "on_page_markdown", "render_reference"]
 
 MARKER = "<!-- cli-reference -->"
 """The line a page holds where the generated reference goes."""
@@ -92,7 +92,7 @@ def _render_command(
     level: int,
 ) -> str:
     heading = "#" * min(level, 6)
-    lines = [f"{heading} `{' '.join(path)}`", ""]
+    lines = [f"{heading} `{' '.join(path)}` {{ #{anchor(path)} }}", ""]
     if summary and summary != argparse.SUPPRESS:
         lines += [_oneline(summary), ""]
     if aliases:
@@ -101,7 +101,7 @@ def _render_command(
     if parser.description:
         lines += [_escape_text(parser.description), ""]
     for title, actions in _groups(parser):
-        rows = [row for action in actions if (row := _row(parser, action)) is not None]
+        rows = [row for action in actions if (row := _row(path, parser, action)) is not None]
         if not rows:
             continue
         header = "argument" if all(not a.option_strings for a in actions) else "option"
@@ -109,6 +109,11 @@ def _render_command(
     if parser.epilog:
         lines += [_escape_text(parser.epilog), ""]
     return "\n".join(lines)
+
+
+def anchor(path: tuple[str, ...]) -> str:
+    """The HTML id of a command's section: ``depslim-config-show``."""
+    return re.sub(r"[^a-z0-9_-]+", "-", "-".join(path).lower()).strip("-")
 
 
 def _usage(parser: argparse.ArgumentParser) -> str:
@@ -134,12 +139,18 @@ def _groups(
         yield title, actions
 
 
-def _row(parser: argparse.ArgumentParser, action: argparse.Action) -> str | None:
+def _row(
+    path: tuple[str, ...], parser: argparse.ArgumentParser, action: argparse.Action
+) -> str | None:
     if isinstance(action, argparse._SubParsersAction):
-        names = list(dict.fromkeys(action.choices))
-        return f"| `{action.metavar or action.dest}` | " + (
-            "one of " + ", ".join(f"`{name}`" for name in names) + " |"
-        )
+        links: dict[int, str] = {}
+        for name, sub in action.choices.items():  # an alias links to its command's section
+            links.setdefault(id(sub), name)
+        names = [
+            f"[`{name}`](#{anchor((*path, links[id(sub)]))})"
+            for name, sub in action.choices.items()
+        ]
+        return f"| `{action.metavar or action.dest}` | one of " + ", ".join(names) + " |"
     if isinstance(action, argparse._HelpAction):
         return None
     return f"| {_invocation(action)} | {_escape_cell(_help(parser, action))} |"
