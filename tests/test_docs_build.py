@@ -41,6 +41,13 @@ cli_reference = _load_hook("cli_reference")
 api_reference = _load_hook("api_reference")
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is missing
+        return False
+
+
 def _text(html: str) -> str:
     """The visible text of an HTML page, whitespace collapsed."""
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
@@ -175,7 +182,7 @@ def test_api_blocks_name_every_export_where_it_is_defined() -> None:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    missing = [name for name in DOCS_TOOLS if importlib.util.find_spec(name) is None]
+    missing = [name for name in DOCS_TOOLS if not _installed(name)]
     if missing:
         pytest.skip(f"the docs extra is not installed (pip install -e '.[docs]'): {missing}")
     out = tmp_path_factory.mktemp("site")
