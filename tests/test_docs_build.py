@@ -85,7 +85,12 @@ def _toy_parser() -> argparse.ArgumentParser:
     run.add_argument("--level", default="low", help="level (default: %(default)s)")
     cfg = verbs.add_parser("config", help="show or edit settings")
     nested = cfg.add_subparsers(dest="action", metavar="ACTION")
-    nested.add_parser("show", help="print the merged settings")
+    nested.add_parser(
+        "show",
+        help="print the merged settings",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  %(prog)s --json\n  %(prog)s | less",
+    )
     return parser
 
 
@@ -130,6 +135,12 @@ def test_reference_skips_help_and_lists_sub_commands() -> None:
     assert "| `ACTION` | one of [`show`](#toy-config-show) |" in text
     assert "`-h`" not in text
     assert "| `--version` |" in top
+
+
+def test_raw_epilog_is_kept_as_typed() -> None:
+    text = cli_reference.render_reference(_toy_parser())
+    show = text.split("#### `toy config show`")[1]
+    assert "```text\nexamples:\n  toy config show --json\n  toy config show | less\n```" in show
 
 
 def test_page_marker_is_replaced_only_where_it_stands_alone() -> None:

@@ -18,6 +18,7 @@ import argparse
 import importlib
 import re
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def _render_command(
         lines += ["Aliases: " + ", ".join(f"`{alias}`" for alias in aliases), ""]
     lines += ["```text", _usage(parser), "```", ""]
     if parser.description:
-        lines += [_escape_text(parser.description), ""]
+        lines += [*_prose(parser, parser.description), ""]
     for title, actions in _groups(parser):
         rows = [row for action in actions if (row := _row(path, parser, action)) is not None]
         if not rows:
@@ -107,8 +108,18 @@ def _render_command(
         header = "argument" if all(not a.option_strings for a in actions) else "option"
         lines += [f"**{title}**", "", f"| {header} | description |", "| --- | --- |", *rows, ""]
     if parser.epilog:
-        lines += [_escape_text(parser.epilog), ""]
+        lines += [*_prose(parser, parser.epilog), ""]
     return "\n".join(lines)
+
+
+def _prose(parser: argparse.ArgumentParser, text: str) -> list[str]:
+    """A description or epilog: a paragraph, or kept as typed for the raw formatters."""
+    if "%(prog)" in text:
+        text = text % {"prog": parser.prog}
+    formatter = parser.formatter_class
+    if isinstance(formatter, type) and issubclass(formatter, argparse.RawDescriptionHelpFormatter):
+        return ["```text", textwrap.dedent(text).strip("\n"), "```"]
+    return [_escape_text(text)]
 
 
 def anchor(path: tuple[str, ...]) -> str:
