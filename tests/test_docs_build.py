@@ -188,6 +188,18 @@ def test_api_blocks_name_every_export_where_it_is_defined() -> None:
     assert blocks.count(f"::: {depslim.lock.__module__}.lock\n") == 1
 
 
+def test_sphinx_roles_become_code_spans() -> None:
+    pytest.importorskip("griffe", reason="the docs extra is not installed")
+    roles = _load_hook("griffe_sphinx_roles")
+    text = (
+        "See :func:`lock`, :class:`~depslim.models.Lock`, :meth:`.LockResult.write`, "
+        ":py:mod:`depslim.api` and :data:`the table <depslim.check.CODES>`; ``x`` stays."
+    )
+    assert roles.strip_roles(text) == (
+        "See `lock`, `Lock`, `LockResult.write`, `depslim.api` and `the table`; ``x`` stays."
+    )
+
+
 # --- the whole site ------------------------------------------------------------------
 
 
@@ -250,6 +262,7 @@ def test_api_page_documents_every_export_from_its_docstring(site: Path) -> None:
         assert f"depslim.{name}" in text, name
     first_line = (depslim.lock.__doc__ or "").strip().splitlines()[0]
     assert " ".join(first_line.replace("``", "").split()) in text
+    assert not re.search(r":(func|class|mod|meth|attr|data):", text)  # roles read as code
 
 
 @pytest.mark.slow
