@@ -200,6 +200,23 @@ def test_sphinx_roles_become_code_spans() -> None:
     )
 
 
+def test_api_blocks_point_at_foreign_exports_without_documenting_them() -> None:
+    from packaging.version import Version
+
+    lines = api_reference._block("depslim", "Version", Version, level=3)
+    assert lines[0] == "### `depslim.Version`"
+    assert "Re-exported from `packaging.version.Version`." in lines
+    assert not any(line.startswith(":::") for line in lines)
+    sys.path.insert(0, str(ROOT / "src"))
+    try:
+        from depslim.models import Pin
+    finally:
+        sys.path.remove(str(ROOT / "src"))
+    own = api_reference._block("depslim", "Pin", Pin, level=3)
+    assert own[0] == "::: depslim.models.Pin"
+    assert '      heading: "depslim.Pin"' in own
+
+
 # --- the whole site ------------------------------------------------------------------
 
 

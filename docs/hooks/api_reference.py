@@ -110,6 +110,15 @@ def _block(module_name: str, name: str, obj: Any, *, level: int) -> list[str]:
     qualname = getattr(obj, "__qualname__", None)
     defined = (inspect.isclass(obj) or inspect.isfunction(obj)) and where and qualname
     path = f"{where}.{qualname}" if defined else f"{module_name}.{name}"
+    home = PUBLIC_MODULE.split(".", maxsplit=1)[0]
+    if defined and where != home and not str(where).startswith(f"{home}."):
+        # re-exported from another project: point at it, do not document its code here
+        return [
+            f"{'#' * min(level, 6)} `{module_name}.{name}`",
+            "",
+            f"Re-exported from `{where}.{qualname}`.",
+            "",
+        ]
     return [
         f"::: {path}",
         "    options:",
