@@ -77,6 +77,7 @@ def _toy_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     run = verbs.add_parser("run", help="run a thing", aliases=["r"], description="Run <it>.")
     run.add_argument("target", metavar="TARGET", help="what to run")
+    run.add_argument("where", nargs="?", default=".", help="a folder")
     group = run.add_argument_group("tuning")
     group.add_argument("-j", "--jobs", type=int, default=4, help="parallel jobs")
     group.add_argument("--tag", action="append", default=[], help="a tag")
@@ -120,6 +121,7 @@ def test_reference_lists_options_groups_help_and_aliases() -> None:
     assert "--secret" not in run  # suppressed options stay out of the docs
     assert "| argument | description |" in run
     assert "| `TARGET` | what to run |" in run
+    assert "| `where` | a folder (default: `.`) |" in run
     # a pipe in prose is escaped, one inside a code span is left to the code span
     assert "mode `x|y`; a\\|b (one of: `a|b`, `c`)" in run
     for line in run.splitlines():

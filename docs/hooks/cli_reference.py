@@ -207,11 +207,7 @@ def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     if _repeatable(action) and "repeatable" not in text:
         text += " (repeatable)"
     default = action.default
-    if (
-        default not in (None, False, True, [], argparse.SUPPRESS)
-        and action.option_strings
-        and "default" not in text
-    ):
+    if default not in (None, False, True, [], (), "", argparse.SUPPRESS) and "default" not in text:
         text += f" (default: `{default}`)"
     return _oneline(text) if text else ""
 
