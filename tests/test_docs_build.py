@@ -145,7 +145,10 @@ def test_raw_epilog_is_kept_as_typed() -> None:
     assert "```text\nexamples:\n  toy config show --json\n  toy config show | less\n```" in show
 
 
-def test_page_marker_is_replaced_only_where_it_stands_alone() -> None:
+def test_page_marker_is_replaced_only_where_it_stands_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the hook puts src/ first
     config = {"config_file_path": str(ROOT / "mkdocs.yml")}
     cli_reference.on_config(config)
     page = f"# CLI\n\nintro\n\n{cli_reference.MARKER}\n"
@@ -155,7 +158,10 @@ def test_page_marker_is_replaced_only_where_it_stands_alone() -> None:
     assert cli_reference.on_page_markdown("no marker here") == "no marker here"
 
 
-def test_reference_of_depslim_covers_every_command_and_option() -> None:
+def test_reference_of_depslim_covers_every_command_and_option(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
     parser = cli_reference.load_parser(ROOT / "src")
     text = cli_reference.render_reference(parser)
     commands = _commands(parser, (parser.prog,))
@@ -256,7 +262,8 @@ def test_every_page_of_the_nav_is_built(site: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_page_documents_every_command(site: Path) -> None:
+def test_cli_page_documents_every_command(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
     parser = cli_reference.load_parser(ROOT / "src")
     text = _text((site / "cli" / "index.html").read_text())
     assert "<!-- cli-reference -->" not in (site / "cli" / "index.html").read_text()
