@@ -324,9 +324,11 @@ def test_layers_counts_lockfile_commits_made_today(tmp_path) -> None:
     git("config", "user.name", "t")
     lock = repo / "requirements.txt"
     for version in ("1.0", "1.1"):
-        lock.write_text(
-            f"a==1.0 \\\n    --hash=sha256:{'0' * 64}\nb=={version} \\\n    --hash=sha256:{'1' * 64}\n"
-        )
+        pins = [
+            f"a==1.0 \\\n    --hash=sha256:{'0' * 64}",
+            f"b=={version} \\\n    --hash=sha256:{'1' * 64}",
+        ]
+        lock.write_text("\n".join(pins) + "\n")
         git("add", "requirements.txt")
         git("commit", "-q", "-m", f"b {version}")
     result = api.layers(lock, config=False, offline=True, cache_dir=tmp_path / "cache")
