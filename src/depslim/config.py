@@ -32,6 +32,7 @@ class ConfigValues:
     only_binary: tuple[str, ...] | None = None
     no_binary: tuple[str, ...] | None = None
     output_file: str | None = None
+    format: str | None = None
     extra: tuple[str, ...] | None = None
     group: tuple[str, ...] | None = None
     all_extras: bool | None = None
@@ -70,6 +71,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "only-binary": ("list", None),
     "no-binary": ("list", None),
     "output-file": ("str", None),
+    "format": ("str", ("requirements", "pylock", "json")),
     "extra": ("list", None),
     "group": ("list", None),
     "all-extras": ("bool", None),

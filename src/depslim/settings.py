@@ -53,6 +53,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "only-binary": (),
         "no-binary": (),
         "output-file": None,
+        "format": None,
         "extra": (),
         "group": (),
         "all-extras": False,
@@ -100,6 +101,7 @@ class Options(TypedDict, total=False):
     only_binary: Sequence[str]
     no_binary: Sequence[str]
     output_file: str
+    format: str
     extra: Sequence[str]
     group: Sequence[str]
     all_extras: bool
@@ -206,6 +208,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     output_file: str | None = None
+    output_format: str | None = None
     report: bool = False
     config: Path | None = None
     values: Mapping[str, Any] = field(default_factory=_empty, repr=False)
@@ -474,6 +477,7 @@ def _build(
         exclude=tuple(get("exclude")),
         ignore=tuple(get("ignore")),
         output_file=get("output-file"),
+        output_format=get("format"),
         report=bool(get("report")),
         config=config_path,
         values=MappingProxyType(values),

@@ -7,9 +7,11 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from packaging.pylock import is_valid_pylock_path
+
 from depslim._version import package_version
 from depslim.errors import InputError
-from depslim.lockfile import read_lock
+from depslim.lockfile import read_lock, read_pylock
 from depslim.models import Lock
 from depslim.target import Target
 
@@ -93,9 +95,14 @@ def read_lock_file(path: str | Path, *, target: Target) -> Lock:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    lock = read_lock(text, target=target, source=display_path(path))
-    if not lock.pins and lock.inputs_hash is None:  # depslim's empty tier files are fine
-        raise InputError(f"{path}: no pinned requirements (name==version) found in it")
+    if is_valid_pylock_path(Path(path.name)):
+        lock = read_pylock(text, source=display_path(path), target=target)
+        if not lock.pins and lock.inputs_hash is None:
+            raise InputError(f"{path}: no packages for {lock.target} found in it")
+    else:
+        lock = read_lock(text, target=target, source=display_path(path))
+        if not lock.pins and lock.inputs_hash is None:  # depslim's empty tier files are fine
+            raise InputError(f"{path}: no pinned requirements (name==version) found in it")
     return replace(lock, find_links=tuple(_from_folder(u, path.parent) for u in lock.find_links))
 
 

@@ -29,7 +29,12 @@ from depslim.errors import DepslimError, IndexAccessError, InputError, NoSolutio
 from depslim.index.routing import Routing, bound_routing, sibling_index
 from depslim.inputs import project_name, read_text
 from depslim.inputs.merge import binary_sets, read_inputs, unique
-from depslim.lockfile import lock_to_json, render_requirements_txt
+from depslim.lockfile import (
+    format_for_output,
+    lock_to_json,
+    render_requirements_txt,
+    write_pylock,
+)
 from depslim.lockfile.header import LockFlags, command_line, inputs_hash
 from depslim.models import InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
 from depslim.resolve.candidates import BinaryPolicy
@@ -68,8 +73,15 @@ class LockResult:
     def pins(self) -> tuple[Pin, ...]:
         return self.lock.pins
 
-    def text(self) -> str:
-        """The lock as requirements.txt text."""
+    def text(self, format: str = "requirements") -> str:
+        """The lock as text: ``requirements`` (pip-compile's), ``pylock`` (PEP 751) or
+        ``json``."""
+        if format == "pylock":
+            return write_pylock(self.lock)
+        if format == "json":
+            import json
+
+            return json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n"
         return render_requirements_txt(self.lock, version=package_version())
 
     def to_json(self) -> dict[str, Any]:
@@ -82,14 +94,12 @@ class LockResult:
         ]
         return data
 
-    def write(self, path: str | Path) -> None:
-        """Write requirements.txt atomically (``.json`` suffix: the JSON document)."""
-        import json
-
-        if str(path).endswith(".json"):
-            write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
-        else:
-            write_atomic(path, self.text())
+    def write(self, path: str | Path, format: str | None = None) -> None:
+        """Write the lock atomically in ``format``, else the one the name implies
+        (``pylock.toml`` / ``pylock.NAME.toml``: PEP 751; ``.json``: JSON; else
+        requirements.txt). A name that implies another format than ``format`` is an
+        :class:`~depslim.errors.InputError`."""
+        write_atomic(path, self.text(format_for_output(str(path), format)))
 
 
 def as_lock(value: str | Path | Lock | LockResult, target: Target) -> Lock:

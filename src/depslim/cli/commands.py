@@ -29,6 +29,7 @@ from depslim.errors import (
     NoSolutionError,
     NotFoundError,
 )
+from depslim.lockfile import format_for_output
 from depslim.report import render_report, report_to_json
 from depslim.settings import load_settings
 
@@ -106,6 +107,7 @@ def run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output = settings.output_file
         if output is None and not args.json:
             output = _default_output(inputs[0])
+        fmt = format_for_output(output, settings.output_format)  # a mismatch fails early
         try:
             result = api.lock(
                 inputs,
@@ -115,15 +117,15 @@ def run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 session=run,
             )
             size_report = api.report(result, session=run) if settings.report else None
-            text = result.text()
-            if settings.layers.order == "change-frequency" and not args.json:
+            text = result.text(fmt)
+            if settings.layers.order == "change-frequency" and fmt == "requirements":
                 text = api.layers(result, session=run).ordered_text()
         finally:
             _done(run)
     _warn(result.warnings, err, args)
     if args.json:
         if output and output != "-":
-            result.write(output)
+            result.write(output, fmt)
         data = result.to_json()
         if size_report is not None:
             data["report"] = report_to_json(size_report)

@@ -254,6 +254,13 @@ def _lock(parser: argparse.ArgumentParser) -> None:
         help="where to write the lock ('-' for stdout; default: the input with .txt, "
         "or requirements.txt next to pyproject.toml)",
     )
+    parser.add_argument(
+        "--format",
+        choices=["requirements", "pylock", "json"],
+        default=_,
+        help="requirements (pip-compile's requirements.txt), pylock (PEP 751 pylock.toml) or "
+        "json (default: what the output's name implies, else requirements)",
+    )
     group = parser.add_argument_group("what to lock")
     group.add_argument(
         "--extra",
