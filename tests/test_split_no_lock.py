@@ -75,3 +75,26 @@ def test_a_failed_resolution_still_prints_the_classification(shop, make_index, t
     assert "nothing was written" in out
     assert "numpy" in err
     assert not (shop / "requirements").exists()
+
+
+def test_write_pyproject_puts_the_tiers_back_keeping_comments(shop, make_index, tmp_path, capsys):
+    index = make_index(PYPI)
+    pyproject = shop / "pyproject.toml"
+    pyproject.write_text("# the shop service\n" + pyproject.read_text())
+    code = main(
+        ["split", str(shop), "--no-lock", "--write-pyproject", "--index-url", index.url,
+         "--torch-backend", "pypi", "--cache-dir", str(tmp_path / "c")]
+    )  # fmt: skip
+    assert code == 0
+    assert "wrote the tiers into" in capsys.readouterr().err
+    text = pyproject.read_text()
+    assert text.startswith("# the shop service\n")
+    import tomllib
+
+    data = tomllib.loads(text)
+    base = {r.split(">")[0].split("=")[0].split("[")[0] for r in data["project"]["dependencies"]}
+    assert "fastapi" in base and "scikit-learn" not in base
+    ml = data["project"]["optional-dependencies"]["ml"]
+    assert any(r.startswith("scikit-learn") for r in ml)
+    assert any(r.startswith("pytest") for r in data["dependency-groups"]["dev"])
+    assert "requests-unused" in data["project"]["dependencies"], "an unused dependency is kept"

@@ -22,6 +22,7 @@ from depslim.api._session import Session, session_for
 from depslim.api._sizes import newest_facts, weigh
 from depslim.errors import InputError
 from depslim.inputs.declared import Declared, declared_dependencies
+from depslim.inputs.write_pyproject import write_tiers_to_pyproject
 from depslim.lockfile import render_requirements_txt
 from depslim.models import Lock
 from depslim.scan import (
@@ -76,13 +77,10 @@ class SplitResult:
         """File name → text: ``{tier}.in`` (declared roots) and ``{tier}.txt`` (pins)."""
         out: dict[str, str] = {}
         previous: Tier | None = None
-        roots = self.classification.roots_by_tier()
-        by_name = {d.requirement.name: d for d in self.declared}
+        requirements = self.tier_requirements()
         for tier in Tier:
             include = [f"-r {previous.value}.in"] if previous else []
-            lines = sorted(
-                str(by_name[n].requirement.requirement) for n in roots.get(tier, ()) if n in by_name
-            )
+            lines = requirements[tier]
             head = f"# {tier.value} tier, written by depslim split; edit the project, not this file"
             out[f"{tier.value}.in"] = "\n".join([head, *include, *lines]) + "\n"
             text = render_requirements_txt(self.tier_lock(tier), version=package_version())
@@ -101,6 +99,46 @@ class SplitResult:
             write_atomic(path, text)
             paths.append(path)
         return paths
+
+    def tier_requirements(self) -> dict[Tier, list[str]]:
+        """Each tier's declared requirements, as the project wrote them."""
+        roots = self.classification.roots_by_tier()
+        by_name = {d.requirement.name: d for d in self.declared}
+        return {
+            tier: sorted(
+                str(by_name[n].requirement.requirement) for n in roots.get(tier, ()) if n in by_name
+            )
+            for tier in Tier
+        }
+
+    def write_pyproject(self, path: str | Path | None = None) -> tuple[Path, bool]:
+        """Write the tiers back into ``pyproject.toml`` (default: the project's):
+        ``[project] dependencies`` = base, ``optional-dependencies.ml``,
+        ``[dependency-groups] dev``, keeping comments, order and formatting. A declared
+        dependency nothing uses is never dropped: it stays with the tier of the table it
+        was declared in (main: base, an extra: ml, a group: dev). Returns the file and
+        whether it changed."""
+        target = Path(path) if path is not None else self.root / "pyproject.toml"
+        if not target.is_file():
+            raise InputError(f"{target}: no pyproject.toml to write the tiers into")
+        old = target.read_text(encoding="utf-8")
+        tiers = self.tier_requirements()
+        unused = set(self.classification.unused)
+        for item in self.declared:
+            if item.requirement.name in unused:
+                kind = item.group.split(":", 1)[0]
+                tier = {"main": Tier.BASE, "extra": Tier.ML}.get(kind, Tier.DEV)
+                tiers[tier].append(str(item.requirement.requirement))
+        new = write_tiers_to_pyproject(
+            old,
+            base=tiers[Tier.BASE],
+            ml=tiers[Tier.ML],
+            dev=tiers[Tier.DEV],
+            path=display_path(target),
+        )
+        if new != old:
+            write_atomic(target, new)
+        return target, new != old
 
     def rows(self) -> list[tuple[str, str, str]]:
         """(dependency, tier, evidence) for the table, declared ones first."""

@@ -219,6 +219,12 @@ def run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _done(run)
     if not dry:
         result.write(folder)
+    if args.write_pyproject and not args.dry_run:
+        written, changed = result.write_pyproject()
+        if not args.quiet and not args.json:
+            counts = ", ".join(f"{t.value} {len(r)}" for t, r in result.tier_requirements().items())
+            state = "wrote the tiers into" if changed else "the tiers already stand in"
+            print(f"{state} {written}: {counts}", file=err)
     _warn(result.warnings, err, args)
     if args.json:
         dump_json(result.to_json(), out)

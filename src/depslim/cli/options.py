@@ -34,6 +34,7 @@ CLI_ONLY = frozenset(
         "output_dir",
         "dry_run",
         "no_lock",
+        "write_pyproject",
         "lockfile",
         "no_compare",
         "dockerfile",
@@ -336,6 +337,12 @@ def _split(parser: argparse.ArgumentParser) -> None:
         help="where to write the tier files (default: PROJECT/requirements)",
     )
     parser.add_argument("--dry-run", action="store_true", help="print the split, write nothing")
+    parser.add_argument(
+        "--write-pyproject",
+        action="store_true",
+        help="also write the tiers back into pyproject.toml: [project] dependencies = base, "
+        "optional-dependencies.ml, [dependency-groups] dev (comments and order kept)",
+    )
     parser.add_argument(
         "--no-lock",
         action="store_true",
