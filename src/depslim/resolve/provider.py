@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
@@ -25,6 +25,7 @@ from depslim.resolve.candidates import (
     group_candidates,
     pick_metadata_link,
 )
+from depslim.resolve.overrides import Overrides, apply_overrides, extra_condition
 from depslim.resolve.protocol import PackageFinder
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
@@ -81,6 +82,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         candidate_key: CandidateKey | None = None,
         candidate_filter: CandidateFilter | None = None,
         binary: BinaryPolicy | None = None,
+        overrides: Overrides | None = None,
     ) -> None:
         self.finder = finder
         self.target = target
@@ -92,6 +94,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.candidate_key = candidate_key or newest_first
         self.candidate_filter = candidate_filter
         self.binary = binary
+        self.overrides = overrides or Overrides()
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
@@ -215,15 +218,43 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self, meta: CoreMetadata, extras: frozenset[NormalizedName]
     ) -> list[Requirement]:
         """The requirements of ``meta`` that apply on the target with ``extras`` asked for."""
-        out = []
+        out: list[Requirement] = []
         for requirement in meta.requires_dist:
+            if self.overrides and canonicalize_name(requirement.name) in self.overrides.names:
+                out += self._overridden(requirement, extras)
+                continue
             if not self.applies(requirement.marker, extras):
                 continue
             if extras and requirement.marker is None:
                 continue  # the base candidate already brings these
-            req = self.requirement_hook(requirement) if self.requirement_hook else requirement
-            out.append(req)
+            out += self.replaced(requirement)
         return out
+
+    def replaced(self, requirement: Requirement) -> list[Requirement]:
+        """``requirement`` after its overrides and the requirement hook (GPU→CPU swaps)."""
+        return apply_overrides(
+            self.overrides,
+            requirement,
+            applies=lambda marker: self.applies(marker, ()),
+            hook=self.requirement_hook,
+        )
+
+    def _overridden(
+        self, requirement: Requirement, extras: frozenset[NormalizedName]
+    ) -> list[Requirement]:
+        """The overrides standing for a dependency, if the dependency is wanted at all.
+
+        As uv has it, only the dependency's condition on an extra decides; its other
+        markers are replaced by the overrides' own.
+        """
+        condition = extra_condition(requirement.marker)
+        if condition is None:
+            wanted = not extras  # a plain dependency belongs to the base candidate
+        elif condition:
+            wanted = bool(condition & extras)
+        else:
+            wanted = self.applies(requirement.marker, extras)
+        return self.replaced(requirement) if wanted else []
 
     def applies(self, marker: Marker | None, extras: Iterable[str]) -> bool:
         """Evaluate a marker on the target, once per extra (or with no extra)."""

@@ -20,6 +20,7 @@ from depslim.errors import NoSolutionError
 from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
+from depslim.resolve.overrides import Overrides, apply_overrides
 from depslim.resolve.protocol import PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
@@ -67,25 +68,39 @@ def resolve(
     binary: BinaryPolicy | None = None,
     progress: Callable[[str], None] | None = None,
     root_label: Callable[[Location], str] = str,
+    overrides: Overrides | None = None,
 ) -> Resolution:
     """Pin every project the target needs; raise NoSolutionError if impossible.
 
     ``root_label`` turns the location of a top-level requirement into its ``# via``
-    text (``-r requirements.in``).
+    text (``-r requirements.in``). ``overrides`` replace every requirement on their
+    projects (the inputs' and the dependencies'), and add constraints
+    (see :mod:`depslim.resolve.overrides`).
     """
     env = target.marker_environment()
     roots: list[Req] = []
     labels: dict[str, str] = {}
     constraints: dict[NormalizedName, list[Req]] = defaultdict(list)
-    for item in requirements:
+    extra = overrides.constraints if overrides else ()
+    for item in [*requirements, *extra]:
         req = item.requirement
-        if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+        if overrides and not item.constraint and item.name in overrides.names:
+            pass  # replaced below, whatever its marker says (uv's meaning of an override)
+        elif req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
             continue
-        if requirement_hook is not None:
-            req = requirement_hook(req)
-        value = Req.from_requirement(req, origin=str(item.origin))
-        labels[value.origin] = root_label(item.origin)
-        (constraints[value.name] if item.constraint else roots).append(value)
+        if item.constraint or not overrides:
+            news = [requirement_hook(req) if requirement_hook is not None else req]
+        else:
+            news = apply_overrides(
+                overrides,
+                req,
+                applies=lambda m: m is None or m.evaluate({**env, "extra": ""}),
+                hook=requirement_hook,
+            )
+        for new in news:
+            value = Req.from_requirement(new, origin=str(item.origin))
+            labels[value.origin] = root_label(item.origin)
+            (constraints[value.name] if item.constraint else roots).append(value)
     provider = Provider(
         finder,
         target,
@@ -96,6 +111,7 @@ def resolve(
         candidate_key=candidate_key,
         candidate_filter=candidate_filter,
         binary=binary,
+        overrides=overrides,
     )
     finder.prefetch(sorted({r.name for r in roots if not r.url}))
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
