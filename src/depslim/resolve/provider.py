@@ -26,7 +26,7 @@ from depslim.resolve.candidates import (
     pick_metadata_link,
 )
 from depslim.resolve.overrides import Overrides, apply_overrides, extra_condition
-from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.protocol import DirectReferences, PackageFinder
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
 
@@ -43,6 +43,9 @@ RequirementHook = Callable[[Requirement], Requirement]
 CandidateKey = Callable[[Candidate], Any]
 #: Narrows one project's candidates given the requirements on it (the CPU policy uses it).
 CandidateFilter = Callable[[NormalizedName, list[Candidate], Sequence[Req]], list[Candidate]]
+
+
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 
 
 class Descending:
@@ -83,6 +86,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         candidate_filter: CandidateFilter | None = None,
         binary: BinaryPolicy | None = None,
         overrides: Overrides | None = None,
+        direct: DirectReferences | None = None,
     ) -> None:
         self.finder = finder
         self.target = target
@@ -95,6 +99,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.candidate_filter = candidate_filter
         self.binary = binary
         self.overrides = overrides or Overrides()
+        self.direct = direct
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
@@ -153,7 +158,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             ok = all(r.specifier.contains(version, prereleases=True) for r in reqs)
             return [Candidate(name=PYTHON, version=version, links=())] if ok else []
         constraints = list(self.constraints.get(name, ()))
-        urls = {r.url for r in reqs + constraints if r.url}
+        urls = {self._pinned_url(name, r.url) for r in reqs + constraints if r.url}
         if urls:
             pool = [self._direct_candidate(name, url) for url in sorted(urls)]
         else:
@@ -168,7 +173,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs + constraints)
         matching.sort(key=self._order_key(name))
-        if matching:
+        if matching and matching[0].links:
             self.finder.prefetch_metadata([pick_metadata_link(matching[0])])
         if extras:
             matching = [c.with_extras(extras) for c in matching]
@@ -178,7 +183,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if requirement.name == PYTHON:
             return requirement.specifier.contains(candidate.version, prereleases=True)
         if requirement.url:
-            return candidate.url == requirement.url
+            return candidate.url == self._pinned_url(requirement.name, requirement.url)
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
@@ -295,6 +300,17 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self._candidates[name] = found
         return self._candidates[name]
 
+    def _pinned_url(self, name: NormalizedName, url: str) -> str:
+        """A repository reference pinned to its commit; any other URL as it is."""
+        if self.direct is not None and url.lower().startswith(_VCS_PREFIXES):
+            return self.direct.pin_url(name, url)
+        return url
+
     def _direct_candidate(self, name: NormalizedName, url: str) -> Candidate:
+        if self.direct is not None and url.lower().startswith(_VCS_PREFIXES):
+            # a source tree: no file to pin, its metadata comes from the checkout
+            meta = self.direct.metadata(name, url)
+            self._metadata[(name, meta.version, url)] = meta
+            return Candidate(name=name, version=meta.version, links=(), url=url)
         link = self.finder.link_for_url(name, url)
         return Candidate(name=name, version=link.version, links=(link,), url=url)

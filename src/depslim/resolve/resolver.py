@@ -21,7 +21,7 @@ from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
 from depslim.resolve.overrides import Overrides, apply_overrides
-from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.protocol import DirectReferences, PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
@@ -69,13 +69,15 @@ def resolve(
     progress: Callable[[str], None] | None = None,
     root_label: Callable[[Location], str] = str,
     overrides: Overrides | None = None,
+    direct: DirectReferences | None = None,
 ) -> Resolution:
     """Pin every project the target needs; raise NoSolutionError if impossible.
 
     ``root_label`` turns the location of a top-level requirement into its ``# via``
     text (``-r requirements.in``). ``overrides`` replace every requirement on their
     projects (the inputs' and the dependencies'), and add constraints
-    (see :mod:`depslim.resolve.overrides`).
+    (see :mod:`depslim.resolve.overrides`). ``direct`` pins and reads references to
+    source repositories (``name @ git+https://…@ref``); without it they are refused.
     """
     env = target.marker_environment()
     roots: list[Req] = []
@@ -112,6 +114,7 @@ def resolve(
         candidate_filter=candidate_filter,
         binary=binary,
         overrides=overrides,
+        direct=direct,
     )
     finder.prefetch(sorted({r.name for r in roots if not r.url}))
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))

@@ -1,0 +1,324 @@
+"""Git direct references, pinned to commits with the real ``git`` against local repositories.
+
+Every repository here is made by the test in a temporary folder and reached through a
+``git+file://`` URL; builds use an in-tree PEP 517 backend, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.utils import NormalizedName
+
+from depslim.errors import BuildRequiredError, IndexAccessError, InputError
+from depslim.index.build import build_metadata
+from depslim.index.direct import (
+    GitReferences,
+    GitUrl,
+    is_vcs_url,
+    parse_git_url,
+    shown,
+    static_metadata,
+)
+
+GIT_ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+STATIC = """\
+[project]
+name = "{name}"
+version = "{version}"
+requires-python = ">=3.9"
+dependencies = {deps}
+
+[project.optional-dependencies]
+fast = ["speedup>=2 ; os_name == 'posix'"]
+"""
+
+# An in-tree backend whose dependencies are only known by running it (deps.txt).
+BACKEND = """
+import os
+
+def _metadata():
+    with open("deps.txt") as handle:
+        deps = [line.strip() for line in handle if line.strip()]
+    lines = ["Metadata-Version: 2.1", "Name: {name}", "Version: {version}"]
+    return "\\n".join(lines + ["Requires-Dist: " + d for d in deps]) + "\\n\\n"
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    info = "{dist}-{version}.dist-info"
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w") as handle:
+        handle.write(_metadata())
+    return info
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("not needed")
+"""
+
+DYNAMIC = """\
+[build-system]
+requires = []
+build-backend = "backend"
+backend-path = ["."]
+
+[project]
+name = "{name}"
+dynamic = ["version", "dependencies"]
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "--quiet", "-b", "main")
+    return path
+
+
+def commit(repo: Path, files: dict[str, str], message: str = "change") -> str:
+    for name, text in files.items():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def static_project(name: str, version: str, deps: list[str]) -> dict[str, str]:
+    text = STATIC.format(name=name, version=version, deps=json.dumps(deps))
+    return {"pyproject.toml": text}
+
+
+def dynamic_project(name: str, version: str, deps: list[str]) -> dict[str, str]:
+    dist = name.replace("-", "_")
+    return {
+        "pyproject.toml": DYNAMIC.format(name=name),
+        "backend.py": BACKEND.format(name=name, version=version, dist=dist),
+        "deps.txt": "".join(f"{d}\n" for d in deps),
+    }
+
+
+def url(repo: Path, ref: str | None = None, subdirectory: str | None = None) -> str:
+    text = f"git+{repo.as_uri()}" + (f"@{ref}" if ref else "")
+    return text + (f"#subdirectory={subdirectory}" if subdirectory else "")
+
+
+def refs(**options: object) -> GitReferences:
+    return GitReferences(env=GIT_ENV, timeout=60, **options)  # type: ignore[arg-type]
+
+
+NAME = NormalizedName("tool")
+
+
+# ------------------------------------------------------------------------ URLs
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("git+https://host/org/repo.git", GitUrl(repository="https://host/org/repo.git")),
+        (
+            "git+https://host/org/repo.git@v1.2#egg=repo",
+            GitUrl(repository="https://host/org/repo.git", ref="v1.2"),
+        ),
+        (
+            "git+ssh://git@host/org/repo.git@main#subdirectory=pkgs/a",
+            GitUrl(repository="ssh://git@host/org/repo.git", ref="main", subdirectory="pkgs/a"),
+        ),
+        (
+            "git+https://user:tok@host/repo@feature/x",
+            GitUrl(repository="https://user:tok@host/repo", ref="feature/x"),
+        ),
+        ("git+file:///srv/repo@abc1234", GitUrl(repository="file:///srv/repo", ref="abc1234")),
+    ],
+)
+def test_parse_git_url(text: str, expected: GitUrl) -> None:
+    assert parse_git_url(text) == expected
+    assert is_vcs_url(text)
+
+
+def test_pinned_url_keeps_the_subdirectory() -> None:
+    parsed = parse_git_url("git+https://host/r.git@main#subdirectory=lib")
+    assert parsed.pinned("a" * 40) == f"git+https://host/r.git@{'a' * 40}#subdirectory=lib"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hg+https://host/repo", "only git references are read (hg is not)"),
+        ("git+ftp://host/repo", "a git reference needs git+https://"),
+        ("git+https://host/r.git#subdirectory=../up", "leaves the repository"),
+    ],
+)
+def test_bad_git_urls_are_explained(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_git_url(text)
+
+
+def test_credentials_never_shown() -> None:
+    assert shown("git+https://user:secret@host/r.git") == "git+https://***@host/r.git"
+    assert shown("git+https://ghp_token@host/r.git") == "git+https://***@host/r.git"
+    assert shown("git+ssh://git@host/r.git") == "git+ssh://git@host/r.git"
+    with pytest.raises(IndexAccessError) as info:
+        refs().pin_url(NAME, "git+https://user:secret@127.0.0.1:9/r.git@main")
+    assert "secret" not in str(info.value)
+
+
+# ---------------------------------------------------------------- pinning refs
+
+
+def test_refs_pin_to_their_commits(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    first = commit(repo, static_project("tool", "1.0", []))
+    git(repo, "tag", "-a", "v1.0", "-m", "release")  # annotated: ls-remote lists it twice
+    git(repo, "tag", "light", first)
+    second = commit(repo, static_project("tool", "1.1", []))
+    git(repo, "branch", "old", first)
+    found = refs()
+    assert found.pin_url(NAME, url(repo)) == url(repo, second)
+    assert found.pin_url(NAME, url(repo, "main")) == url(repo, second)
+    assert found.pin_url(NAME, url(repo, "old")) == url(repo, first)
+    assert found.pin_url(NAME, url(repo, "v1.0")) == url(repo, first)
+    assert found.pin_url(NAME, url(repo, "light")) == url(repo, first)
+    assert found.pin_url(NAME, url(repo, "refs/heads/old")) == url(repo, first)
+    assert found.pin_url(NAME, url(repo, first[:9])) == url(repo, first)
+    assert found.pin_url(NAME, url(repo, first.upper())) == url(repo, first)
+
+
+def test_a_moved_branch_pins_the_new_commit_in_a_new_lock(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("tool", "1.0", []))
+    before = refs().pin_url(NAME, url(repo, "main"))
+    after_commit = commit(repo, static_project("tool", "1.1", []))
+    assert refs().pin_url(NAME, url(repo, "main")) == url(repo, after_commit) != before
+
+
+def test_unknown_ref_and_missing_repository(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("tool", "1.0", []))
+    with pytest.raises(InputError, match="no branch or tag 'nope'"):
+        refs().pin_url(NAME, url(repo, "nope"))
+    with pytest.raises(InputError, match="no commit 'abcdef12'"):
+        refs().pin_url(NAME, url(repo, "abcdef12"))
+    with pytest.raises(IndexAccessError, match="git ls-remote failed"):
+        refs().pin_url(NAME, url(tmp_path / "absent", "main"))
+
+
+def test_missing_git_program_is_explained(tmp_path: Path) -> None:
+    found = GitReferences(git=str(tmp_path / "no-git-here"), env=GIT_ENV)
+    with pytest.raises(InputError, match="need the git program"):
+        found.pin_url(NAME, "git+https://host/r.git@main")
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def test_static_metadata_needs_no_build(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("tool", "2.0", ["dep>=1", "other ; python_version < '3.8'"]))
+    meta = refs().metadata(NAME, url(repo, "main"))
+    assert (meta.name, str(meta.version)) == ("tool", "2.0")
+    assert [str(r) for r in meta.requires_dist] == [
+        "dep>=1",
+        'other; python_version < "3.8"',
+        'speedup>=2; os_name == "posix" and extra == "fast"',
+    ]
+    assert str(meta.requires_python) == ">=3.9"
+    assert meta.provides_extra == ("fast",)
+
+
+def test_metadata_is_read_at_the_pinned_commit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("tool", "1.0", ["dep<2"]))
+    git(repo, "tag", "v1")
+    commit(repo, static_project("tool", "2.0", ["dep>=2"]))
+    meta = refs().metadata(NAME, url(repo, "v1"))
+    assert str(meta.version) == "1.0"
+    assert str(meta.requires_dist[0]) == "dep<2"
+
+
+def test_subdirectory(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    files = {f"libs/tool/{k}": v for k, v in static_project("tool", "3.0", []).items()}
+    commit(repo, files)
+    meta = refs().metadata(NAME, url(repo, "main", "libs/tool"))
+    assert str(meta.version) == "3.0"
+    with pytest.raises(InputError, match="has no folder 'libs/nope'"):
+        refs().metadata(NAME, url(repo, "main", "libs/nope"))
+
+
+def test_dynamic_metadata_needs_allow_build(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    sha = commit(repo, dynamic_project("tool", "4.0", ["dep>=3"]))
+    with pytest.raises(BuildRequiredError) as info:
+        refs().metadata(NAME, url(repo, "main"))
+    message = str(info.value)
+    assert "--allow-build" in message and sha in message and "executes its code" in message
+
+
+def test_dynamic_metadata_is_built_when_allowed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, dynamic_project("tool", "4.0", ["dep>=3", "extra-dep ; os_name == 'nt'"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON"))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+
+    def build(tarball: Path, filename: str) -> bytes:
+        return build_metadata(
+            tarball, filename=filename, index_url=None, timeout=120, python=sys.executable, env=env
+        )
+
+    meta = refs(build=build).metadata(NAME, url(repo, "main"))
+    assert (meta.name, str(meta.version)) == ("tool", "4.0")
+    assert [str(r) for r in meta.requires_dist] == ["dep>=3", 'extra-dep; os_name == "nt"']
+
+
+def test_wrong_project_name_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("other-tool", "1.0", []))
+    with pytest.raises(InputError, match="is the project other-tool, not tool"):
+        refs().metadata(NAME, url(repo, "main"))
+
+
+@pytest.mark.parametrize(
+    ("text", "static"),
+    [
+        ('[project]\nname = "t"\nversion = "1"\n', True),
+        ('[project]\nname = "t"\ndynamic = ["version"]\n', False),
+        ('[project]\nname = "t"\nversion = "1"\ndynamic = ["dependencies"]\n', False),
+        ('[build-system]\nrequires = ["setuptools"]\n', False),
+    ],
+)
+def test_static_metadata_rule(tmp_path: Path, text: str, static: bool) -> None:
+    (tmp_path / "pyproject.toml").write_text(text)
+    assert (static_metadata(tmp_path, source="t") is not None) is static
+
+
+def test_invalid_static_metadata_names_the_source(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "t"\nversion = "1"\ndependencies = ["not valid !!"]\n'
+    )
+    with pytest.raises(InputError, match=r"^t @ here: pyproject.toml \[project\] is not valid"):
+        static_metadata(tmp_path, source="t @ here")
