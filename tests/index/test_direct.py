@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName
 
 from depslim.errors import BuildRequiredError, IndexAccessError, InputError
 from depslim.index.build import build_metadata
+from depslim.index.cache import Cache
 from depslim.index.direct import (
     GitReferences,
     GitUrl,
@@ -228,3 +229,34 @@ def test_invalid_static_metadata_names_the_source(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"^t @ here: pyproject.toml \[project\] is not valid"):
         static_metadata(tmp_path, source="t @ here")
+
+
+# ---------------------------------------------------------------- cache and offline
+
+
+def test_metadata_of_a_commit_is_cached_across_runs(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    sha = commit(repo, dynamic_project("tool", "4.0", ["dep>=3"]))
+    cache = Cache(tmp_path / "cache")
+    built: list[str] = []
+
+    def build(tarball: Path, filename: str) -> bytes:
+        built.append(filename)
+        return b"Metadata-Version: 2.1\nName: tool\nVersion: 4.0\nRequires-Dist: dep>=3\n\n"
+
+    first = refs(build=build, cache=cache).metadata(NAME, url(repo, "main"))
+    assert built == [f"tool-{sha[:12]}.tar.gz"]
+    # a later run of the same commit needs neither git nor a build
+    later = GitReferences(git=str(tmp_path / "no-git"), env=GIT_ENV, cache=cache)
+    assert later.metadata(NAME, url(repo, sha)) == first
+    assert len(built) == 1
+
+
+def test_offline_reads_only_local_repositories_and_cached_commits(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    commit(repo, static_project("tool", "1.0", []))
+    assert str(refs(offline=True).metadata(NAME, url(repo, "main")).version) == "1.0"
+    with pytest.raises(IndexAccessError, match="--offline forbids it"):
+        refs(offline=True).pin_url(NAME, "git+https://host.invalid/r.git@main")
+    with pytest.raises(IndexAccessError, match="--offline forbids it"):
+        refs(offline=True).metadata(NAME, f"git+https://host.invalid/r.git@{'a' * 40}")

@@ -28,7 +28,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -43,6 +43,7 @@ from depslim.models import CoreMetadata
 __all__ = [
     "GitReferences",
     "GitUrl",
+    "MetadataCache",
     "is_vcs_url",
     "parse_git_url",
     "shown",
@@ -57,6 +58,14 @@ _GIT_SCHEMES = ("https", "http", "ssh", "file", "git")
 #: ``build(tarball, filename)`` returns the METADATA bytes the project's build backend
 #: writes (:func:`depslim.index.build.build_metadata` with the lock's indexes).
 Builder = Callable[[Path, str], bytes]
+
+
+class MetadataCache(Protocol):
+    """Where metadata is kept between runs (:class:`depslim.index.cache.Cache` is one)."""
+
+    def get_metadata(self, key: str) -> CoreMetadata | None: ...
+
+    def put_metadata(self, key: str, meta: CoreMetadata) -> None: ...
 
 
 def shown(url: str) -> str:
@@ -144,8 +153,11 @@ class GitReferences:
 
     ``build`` is given only when builds are allowed (``--allow-build``): it builds the
     metadata of a project whose metadata is not static (its code runs). ``timeout``
-    bounds each git command. Results are kept per URL for the life of the object (one
-    lock). Thread-safe.
+    bounds each git command. Pins are kept per URL for the life of the object (one
+    lock: a branch is asked once). Metadata is kept in ``cache`` by repository, commit
+    and subdirectory (a commit's content never changes), so a later lock of the same
+    commit runs no git and no build. With ``offline`` only ``file://`` repositories and
+    cached full commits are read. Thread-safe.
     """
 
     def __init__(
@@ -155,8 +167,12 @@ class GitReferences:
         timeout: float = 300.0,
         git: str = "git",
         env: Mapping[str, str] | None = None,
+        cache: MetadataCache | None = None,
+        offline: bool = False,
     ) -> None:
         self.build = build
+        self.cache = cache
+        self.offline = offline
         self.timeout = timeout
         self.git = git
         environment = dict(os.environ if env is None else env)
@@ -182,8 +198,29 @@ class GitReferences:
         pinned = self.pin_url(name, url)
         with self._lock:
             if pinned not in self._metadata:
-                self._metadata[pinned] = self._read_metadata(name, pinned)
+                self._metadata[pinned] = self._cached_metadata(name, pinned)
             return self._metadata[pinned]
+
+    def _cached_metadata(self, name: NormalizedName, pinned: str) -> CoreMetadata:
+        key = f"git:{shown(pinned)}"
+        meta = self.cache.get_metadata(key) if self.cache is not None else None
+        if meta is None:
+            self._refuse_offline(pinned)
+            meta = self._read_metadata(name, pinned)
+            if self.cache is not None:
+                self.cache.put_metadata(key, meta)
+        if meta.name != name:
+            raise InputError(f"{shown(pinned)} is the project {meta.name}, not {name}")
+        return meta
+
+    def _refuse_offline(self, url: str) -> None:
+        if self.offline and not parse_git_url(url).repository.lower().startswith("file:"):
+            raise IndexAccessError(
+                f"{shown(url)}: reading a git repository needs the network and --offline "
+                "forbids it: run once without --offline, or name a full commit that an "
+                "earlier lock read",
+                url=shown(url),
+            )
 
     # -- git -------------------------------------------------------------------------
 
@@ -220,6 +257,7 @@ class GitReferences:
         ref = git_url.ref
         if ref is not None and _FULL_SHA.match(ref.lower()):
             return ref.lower()
+        self._refuse_offline(url)
         listing = self._run(
             ["ls-remote", "--", git_url.repository], cwd=None, url=url, what="ls-remote"
         )
@@ -315,8 +353,6 @@ class GitReferences:
                         "that, or require a wheel of the project instead."
                     )
                 meta = self._built(name, tree, commit, Path(tmp))
-        if meta.name != name:
-            raise InputError(f"{shown(pinned)} is the project {meta.name}, not {name}")
         return meta
 
     def _built(self, name: NormalizedName, tree: Path, commit: str, tmp: Path) -> CoreMetadata:
