@@ -79,8 +79,10 @@ def test_override_replaces_every_requirement_on_the_name(make_index, lock) -> No
     over = overrides_from_strings(overrides=["numpy>=2"], origin=HERE)
     result = lock(index, ["app"], over)
     assert pinned(result) == {"app": "1.0", "plot": "1.0", "numpy": "2.1.0"}
-    # numpy is still required by both dependents (the edge stays, the range is replaced)
-    assert set(result.via["numpy"]) == {"app", "plot"}
+    # numpy is still required by both dependents (the edge stays, the range is replaced),
+    # and the lock says the override decided it, as uv writes it
+    assert set(result.via["numpy"]) == {"app", "plot", "--override requirements.in"}
+    assert result.via["plot"] == ("app",)
 
 
 def test_override_also_replaces_a_top_level_requirement(make_index, lock) -> None:

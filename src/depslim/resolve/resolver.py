@@ -70,14 +70,17 @@ def resolve(
     root_label: Callable[[Location], str] = str,
     overrides: Overrides | None = None,
     direct: DirectReferences | None = None,
+    override_label: Callable[[Location], str] = lambda where: f"--override {where.path}",
 ) -> Resolution:
     """Pin every project the target needs; raise NoSolutionError if impossible.
 
     ``root_label`` turns the location of a top-level requirement into its ``# via``
     text (``-r requirements.in``). ``overrides`` replace every requirement on their
     projects (the inputs' and the dependencies'), and add constraints
-    (see :mod:`depslim.resolve.overrides`). ``direct`` pins and reads references to
-    source repositories (``name @ git+https://…@ref``); without it they are refused.
+    (see :mod:`depslim.resolve.overrides`); a project they replaced is also ``# via``
+    ``override_label(origin)`` (``--override overrides.txt``, as uv writes). ``direct``
+    pins and reads references to source repositories (``name @ git+https://…@ref``);
+    without it they are refused.
     """
     env = target.marker_environment()
     roots: list[Req] = []
@@ -150,6 +153,10 @@ def resolve(
             elif info.parent.name != name:
                 deps[info.parent.name].add(name)
                 via[name].add(info.parent.name)
+    for item in overrides.overrides if overrides else ():
+        marker = item.requirement.marker
+        if item.name in candidates and (marker is None or marker.evaluate({**env, "extra": ""})):
+            via[item.name].add(override_label(item.origin))
     return Resolution(
         target=target,
         candidates=dict(sorted(candidates.items())),
