@@ -136,6 +136,8 @@ def test_git_reference_is_pinned_to_its_commit(
     text = as_lock(result, client)
     # as uv writes it: the commit URL, no --hash (a checkout has no file to hash)
     assert f"tool @ {git_url(repo, head)}\n    # via in:1\n" in text
+    (back,) = [p for p in read_requirements_lock(text).pins if p.name == "tool"]
+    assert (back.url, back.hashes) == (git_url(repo, head), ())
 
 
 def test_two_spellings_of_one_commit_are_one_candidate(

@@ -255,6 +255,8 @@ def test_header_and_fingerprint_lines() -> None:
     changed = overrides_from_strings(overrides=["numpy==2.0"], origin=Location(path="o.txt"))
     assert fingerprint_lines(changed) != fingerprint_lines(a)
     assert override_lines(Overrides()) == [] and not Overrides()
+    shown = override_lines(a, label=lambda where: f"config/{where.path}")
+    assert shown[0] == "override: numpy==1.26.4 (from config/o.txt)"
 
 
 def test_merged_keeps_order() -> None:

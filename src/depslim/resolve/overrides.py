@@ -191,15 +191,19 @@ def _refuse_options(path: Path, flag: str, inputs: Inputs) -> None:
         )
 
 
-def override_lines(overrides: Overrides) -> list[str]:
+def override_lines(overrides: Overrides, *, label: Callable[[Location], str] = str) -> list[str]:
     """Header lines recording the overrides and constraints, one per item, in order.
 
-    ``override: numpy==1.26.4 (from overrides.txt:3)``; the lock header writes each as
-    a ``#`` comment, and a person sees why a version differs from what a project asks.
+    ``override: numpy==1.26.4 (from overrides.txt:3)``, where ``label`` shows the
+    origin (say, relative to the lock's folder). The lock header writes each as a ``#``
+    comment: a reader sees why a version differs from what a project asks.
     """
-    lines = [f"override: {item.requirement} (from {item.origin})" for item in overrides.overrides]
+    lines = [
+        f"override: {item.requirement} (from {label(item.origin)})" for item in overrides.overrides
+    ]
     lines += [
-        f"constraint: {item.requirement} (from {item.origin})" for item in overrides.constraints
+        f"constraint: {item.requirement} (from {label(item.origin)})"
+        for item in overrides.constraints
     ]
     return lines
 
