@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -260,3 +263,37 @@ def test_offline_reads_only_local_repositories_and_cached_commits(tmp_path: Path
         refs(offline=True).pin_url(NAME, "git+https://host.invalid/r.git@main")
     with pytest.raises(IndexAccessError, match="--offline forbids it"):
         refs(offline=True).metadata(NAME, f"git+https://host.invalid/r.git@{'a' * 40}")
+
+
+# ---------------------------------------------------------------- over HTTP
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_repository_over_local_http(tmp_path: Path) -> None:
+    """git's "dumb" HTTP protocol from a plain file server on 127.0.0.1: it cannot fetch
+    one commit shallowly, so the fallback (fetch every ref) is what reads it."""
+    repo = make_repo(tmp_path / "work")
+    first = commit(repo, static_project("tool", "1.0", ["dep"]))
+    git(repo, "tag", "v1.0")
+    commit(repo, static_project("tool", "2.0", []))
+    served = tmp_path / "served"
+    served.mkdir()
+    git(served, "clone", "--quiet", "--bare", str(repo), "tool.git")
+    git(served / "tool.git", "update-server-info")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"git+http://127.0.0.1:{server.server_address[1]}/tool.git"
+        found = refs()
+        assert found.pin_url(NAME, f"{base}@v1.0") == f"{base}@{first}"
+        meta = found.metadata(NAME, f"{base}@v1.0")
+        assert (str(meta.version), [str(r) for r in meta.requires_dist][:1]) == ("1.0", ["dep"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
