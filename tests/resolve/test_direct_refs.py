@@ -178,3 +178,20 @@ def test_without_direct_references_git_is_refused_with_a_reason(
 ) -> None:
     with pytest.raises(InputError, match="does not name a wheel or an sdist"):
         resolve(roots(f"tool @ {git_url(repo, 'main')}"), index_client(index.url), LINUX)
+
+
+def test_git_reference_with_extras(
+    make_index: Callable[..., IndexServer],
+    index_client: Callable[..., IndexClient],
+    repo: Path,
+) -> None:
+    """tool 1.5's static table has the extra ``fast = ["speedup>=2 ; os_name == 'posix'"]``."""
+    index = make_index([("dep", "2.0", []), ("speedup", "1.0", []), ("speedup", "2.1", [])])
+    result = resolve(
+        roots(f"tool[fast] @ {git_url(repo, 'main')}"),
+        index_client(index.url),
+        LINUX,
+        direct=GitReferences(env=GIT_ENV),
+    )
+    assert pinned(result) == {"tool": "1.5", "dep": "2.0", "speedup": "2.1"}
+    assert result.extras["tool"] == {"fast"}

@@ -1,4 +1,4 @@
-"""uv is the oracle for overrides and constraints: on the same index both pin the same.
+"""uv is the oracle for overrides, constraints and git references: same index, same pins.
 
 Each scenario is served by a real index on 127.0.0.1; ``uv pip compile --override …
 -c …`` runs as a subprocess against it (no uv configuration, no cache) for linux/amd64
@@ -20,9 +20,11 @@ from packaging.utils import canonicalize_name
 import depslim
 from depslim.errors import NoSolutionError
 from depslim.index.client import IndexClient
+from depslim.index.direct import GitReferences
 from depslim.inputs import parse_requirements
 from depslim.resolve.overrides import read_overrides
 from depslim.resolve.resolver import resolve
+from support.gitrepo import GIT_ENV, commit, git, make_repo, static_project
 from support.index_server import IndexServer
 
 LINUX = depslim.Target.parse("linux/amd64", python="3.11")
@@ -151,3 +153,40 @@ def test_depslim_pins_what_uv_pins(
     result = resolve(inputs.requirements, client, LINUX, overrides=value)
     assert {n: str(c.version) for n, c in result.candidates.items()} == expected
     assert expected  # every solvable scenario pins something
+
+
+def test_git_reference_is_written_as_uv_writes_it(
+    make_index: Callable[..., IndexServer],
+    index_client: Callable[..., IndexClient],
+    tmp_path: Path,
+) -> None:
+    repo = make_repo(tmp_path / "tool")
+    commit(repo, static_project("tool", "1.0", ["dep<2"]))
+    git(repo, "tag", "v1.0")
+    commit(repo, static_project("tool", "1.5", ["dep>=2"]))
+    index = make_index([("dep", "1.0", []), ("dep", "2.0", [])])
+    requirement = f"tool @ git+{repo.as_uri()}@v1.0"
+    (tmp_path / "requirements.in").write_text(requirement + "\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    env = {**GIT_ENV, "UV_NO_CONFIG": "1"}
+    done = subprocess.run(
+        [str(UV), "pip", "compile", "requirements.in", "--index-url", index.url,
+         "--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28",
+         "--no-cache", "--no-header", "--no-annotate", "--quiet"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    uv_lines = sorted(line for line in done.stdout.splitlines() if line.strip())
+
+    result = resolve(
+        parse_requirements(tmp_path / "requirements.in").requirements,
+        index_client(index.url),
+        LINUX,
+        direct=GitReferences(env=GIT_ENV),
+    )
+    ours = sorted(
+        f"{n} @ {c.url}" if c.url else f"{n}=={c.version}" for n, c in result.candidates.items()
+    )
+    assert ours == uv_lines
+    assert any(line.startswith("tool @ git+file://") and line.count("@") == 2 for line in ours)
