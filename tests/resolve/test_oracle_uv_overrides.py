@@ -47,6 +47,12 @@ SCENARIOS: dict[str, tuple[list[tuple], str, str, str]] = {
     "override-lifts-a-cap": (CAPPED, "app\n", "numpy>=2\n", ""),
     "override-replaces-a-top-level-range": (CAPPED, "numpy<1.25\n", "numpy==1.26.4\n", ""),
     "override-drops-the-dependency-marker": (CAPPED, "plot\n", "pillow<11\n", ""),
+    "override-replaces-a-top-level-marker": (
+        CAPPED,
+        "numpy ; sys_platform == 'win32'\n",
+        "numpy==1.26.4\n",
+        "",
+    ),
     "override-marker-false-on-target": (
         CAPPED,
         "plot\n",
