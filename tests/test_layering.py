@@ -35,6 +35,7 @@ EDGE_MODULES = {
     "depslim.index.cache",
     "depslim.index.transport",
     "depslim.index.build",
+    "depslim.index.direct",
     "depslim.scan",
     "depslim.scan.walk",
     "depslim.layers",

@@ -13,7 +13,7 @@ from packaging.utils import NormalizedName
 
 from depslim.models import CoreMetadata, Link
 
-__all__ = ["PackageFinder"]
+__all__ = ["DirectReferences", "PackageFinder"]
 
 
 class PackageFinder(Protocol):
@@ -57,4 +57,25 @@ class PackageFinder(Protocol):
 
     def file_sha256(self, link: Link) -> str:
         """The file's sha256: the index's if it gave one, else download and hash it."""
+        ...
+
+
+class DirectReferences(Protocol):
+    """Where direct references to source repositories (``name @ git+https://…@ref``) are
+    pinned and read; direct references to files go through :class:`PackageFinder`."""
+
+    def pin_url(self, name: NormalizedName, url: str) -> str:
+        """The URL that pins ``url`` for good (a git ref replaced by its commit).
+
+        Raises :class:`depslim.errors.InputError` for a URL it cannot read and
+        :class:`depslim.errors.IndexAccessError` when the repository does not answer.
+        """
+        ...
+
+    def metadata(self, name: NormalizedName, url: str) -> CoreMetadata:
+        """Core metadata of the project at ``url``.
+
+        Raises :class:`depslim.errors.BuildRequiredError` when it would take a build
+        that is not allowed.
+        """
         ...

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
@@ -25,7 +25,8 @@ from depslim.resolve.candidates import (
     group_candidates,
     pick_metadata_link,
 )
-from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.overrides import Overrides, apply_overrides, extra_condition
+from depslim.resolve.protocol import DirectReferences, PackageFinder
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
 
@@ -42,6 +43,9 @@ RequirementHook = Callable[[Requirement], Requirement]
 CandidateKey = Callable[[Candidate], Any]
 #: Narrows one project's candidates given the requirements on it (the CPU policy uses it).
 CandidateFilter = Callable[[NormalizedName, list[Candidate], Sequence[Req]], list[Candidate]]
+
+
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 
 
 class Descending:
@@ -81,6 +85,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         candidate_key: CandidateKey | None = None,
         candidate_filter: CandidateFilter | None = None,
         binary: BinaryPolicy | None = None,
+        overrides: Overrides | None = None,
+        direct: DirectReferences | None = None,
     ) -> None:
         self.finder = finder
         self.target = target
@@ -92,6 +98,8 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.candidate_key = candidate_key or newest_first
         self.candidate_filter = candidate_filter
         self.binary = binary
+        self.overrides = overrides or Overrides()
+        self.direct = direct
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
@@ -150,7 +158,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             ok = all(r.specifier.contains(version, prereleases=True) for r in reqs)
             return [Candidate(name=PYTHON, version=version, links=())] if ok else []
         constraints = list(self.constraints.get(name, ()))
-        urls = {r.url for r in reqs + constraints if r.url}
+        urls = {self._pinned_url(name, r.url) for r in reqs + constraints if r.url}
         if urls:
             pool = [self._direct_candidate(name, url) for url in sorted(urls)]
         else:
@@ -165,7 +173,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs + constraints)
         matching.sort(key=self._order_key(name))
-        if matching:
+        if matching and matching[0].links:
             self.finder.prefetch_metadata([pick_metadata_link(matching[0])])
         if extras:
             matching = [c.with_extras(extras) for c in matching]
@@ -175,7 +183,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         if requirement.name == PYTHON:
             return requirement.specifier.contains(candidate.version, prereleases=True)
         if requirement.url:
-            return candidate.url == requirement.url
+            return candidate.url == self._pinned_url(requirement.name, requirement.url)
         return requirement.specifier.contains(candidate.version, prereleases=True)
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
@@ -215,15 +223,43 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self, meta: CoreMetadata, extras: frozenset[NormalizedName]
     ) -> list[Requirement]:
         """The requirements of ``meta`` that apply on the target with ``extras`` asked for."""
-        out = []
+        out: list[Requirement] = []
         for requirement in meta.requires_dist:
+            if self.overrides and canonicalize_name(requirement.name) in self.overrides.names:
+                out += self._overridden(requirement, extras)
+                continue
             if not self.applies(requirement.marker, extras):
                 continue
             if extras and requirement.marker is None:
                 continue  # the base candidate already brings these
-            req = self.requirement_hook(requirement) if self.requirement_hook else requirement
-            out.append(req)
+            out += self.replaced(requirement)
         return out
+
+    def replaced(self, requirement: Requirement) -> list[Requirement]:
+        """``requirement`` after its overrides and the requirement hook (GPU→CPU swaps)."""
+        return apply_overrides(
+            self.overrides,
+            requirement,
+            applies=lambda marker: self.applies(marker, ()),
+            hook=self.requirement_hook,
+        )
+
+    def _overridden(
+        self, requirement: Requirement, extras: frozenset[NormalizedName]
+    ) -> list[Requirement]:
+        """The overrides standing for a dependency, if the dependency is wanted at all.
+
+        As uv has it, only the dependency's condition on an extra decides; its other
+        markers are replaced by the overrides' own.
+        """
+        condition = extra_condition(requirement.marker)
+        if condition is None:
+            wanted = not extras  # a plain dependency belongs to the base candidate
+        elif condition:
+            wanted = bool(condition & extras)
+        else:
+            wanted = self.applies(requirement.marker, extras)
+        return self.replaced(requirement) if wanted else []
 
     def applies(self, marker: Marker | None, extras: Iterable[str]) -> bool:
         """Evaluate a marker on the target, once per extra (or with no extra)."""
@@ -264,6 +300,17 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self._candidates[name] = found
         return self._candidates[name]
 
+    def _pinned_url(self, name: NormalizedName, url: str) -> str:
+        """A repository reference pinned to its commit; any other URL as it is."""
+        if self.direct is not None and url.lower().startswith(_VCS_PREFIXES):
+            return self.direct.pin_url(name, url)
+        return url
+
     def _direct_candidate(self, name: NormalizedName, url: str) -> Candidate:
+        if self.direct is not None and url.lower().startswith(_VCS_PREFIXES):
+            # a source tree: no file to pin, its metadata comes from the checkout
+            meta = self.direct.metadata(name, url)
+            self._metadata[(name, meta.version, url)] = meta
+            return Candidate(name=name, version=meta.version, links=(), url=url)
         link = self.finder.link_for_url(name, url)
         return Candidate(name=name, version=link.version, links=(link,), url=url)

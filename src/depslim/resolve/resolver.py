@@ -20,7 +20,8 @@ from depslim.errors import Conflict, NoSolutionError
 from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import conflict_causes, explain_conflict, explain_missing
-from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.overrides import Overrides, apply_overrides
+from depslim.resolve.protocol import DirectReferences, PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
@@ -67,25 +68,44 @@ def resolve(
     binary: BinaryPolicy | None = None,
     progress: Callable[[str], None] | None = None,
     root_label: Callable[[Location], str] = str,
+    overrides: Overrides | None = None,
+    direct: DirectReferences | None = None,
+    override_label: Callable[[Location], str] = lambda where: f"--override {where.path}",
 ) -> Resolution:
     """Pin every project the target needs; raise NoSolutionError if impossible.
 
     ``root_label`` turns the location of a top-level requirement into its ``# via``
-    text (``-r requirements.in``).
+    text (``-r requirements.in``). ``overrides`` replace every requirement on their
+    projects (the inputs' and the dependencies'), and add constraints
+    (see :mod:`depslim.resolve.overrides`); a project they replaced is also ``# via``
+    ``override_label(origin)`` (``--override overrides.txt``, as uv writes). ``direct``
+    pins and reads references to source repositories (``name @ git+https://…@ref``);
+    without it they are refused.
     """
     env = target.marker_environment()
     roots: list[Req] = []
     labels: dict[str, str] = {}
     constraints: dict[NormalizedName, list[Req]] = defaultdict(list)
-    for item in requirements:
+    extra = overrides.constraints if overrides else ()
+    for item in [*requirements, *extra]:
         req = item.requirement
-        if req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+        if overrides and not item.constraint and item.name in overrides.names:
+            pass  # replaced below, whatever its marker says (uv's meaning of an override)
+        elif req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
             continue
-        if requirement_hook is not None:
-            req = requirement_hook(req)
-        value = Req.from_requirement(req, origin=str(item.origin))
-        labels[value.origin] = root_label(item.origin)
-        (constraints[value.name] if item.constraint else roots).append(value)
+        if item.constraint or not overrides:
+            news = [requirement_hook(req) if requirement_hook is not None else req]
+        else:
+            news = apply_overrides(
+                overrides,
+                req,
+                applies=lambda m: m is None or m.evaluate({**env, "extra": ""}),
+                hook=requirement_hook,
+            )
+        for new in news:
+            value = Req.from_requirement(new, origin=str(item.origin))
+            labels[value.origin] = root_label(item.origin)
+            (constraints[value.name] if item.constraint else roots).append(value)
     provider = Provider(
         finder,
         target,
@@ -96,6 +116,8 @@ def resolve(
         candidate_key=candidate_key,
         candidate_filter=candidate_filter,
         binary=binary,
+        overrides=overrides,
+        direct=direct,
     )
     finder.prefetch(sorted({r.name for r in roots if not r.url}))
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
@@ -132,6 +154,10 @@ def resolve(
             elif info.parent.name != name:
                 deps[info.parent.name].add(name)
                 via[name].add(info.parent.name)
+    for item in overrides.overrides if overrides else ():
+        marker = item.requirement.marker
+        if item.name in candidates and (marker is None or marker.evaluate({**env, "extra": ""})):
+            via[item.name].add(override_label(item.origin))
     return Resolution(
         target=target,
         candidates=dict(sorted(candidates.items())),
