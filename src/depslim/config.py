@@ -33,6 +33,8 @@ class ConfigValues:
     no_binary: tuple[str, ...] | None = None
     output_file: str | None = None
     format: str | None = None
+    overrides: tuple[str, ...] | None = None
+    constraints: tuple[str, ...] | None = None
     extra: tuple[str, ...] | None = None
     group: tuple[str, ...] | None = None
     all_extras: bool | None = None
@@ -72,6 +74,8 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "no-binary": ("list", None),
     "output-file": ("str", None),
     "format": ("str", ("requirements", "pylock", "json")),
+    "overrides": ("list", None),
+    "constraints": ("list", None),
     "extra": ("list", None),
     "group": ("list", None),
     "all-extras": ("bool", None),

@@ -54,6 +54,8 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "no-binary": (),
         "output-file": None,
         "format": None,
+        "overrides": (),
+        "constraints": (),
         "extra": (),
         "group": (),
         "all-extras": False,
@@ -102,6 +104,8 @@ class Options(TypedDict, total=False):
     no_binary: Sequence[str]
     output_file: str
     format: str
+    overrides: Sequence[str | Path]
+    constraints: Sequence[str | Path]
     extra: Sequence[str]
     group: Sequence[str]
     all_extras: bool
@@ -209,6 +213,8 @@ class Settings:
     ignore: tuple[str, ...] = ()
     output_file: str | None = None
     output_format: str | None = None
+    overrides: tuple[Path, ...] = ()
+    constraints: tuple[Path, ...] = ()
     report: bool = False
     config: Path | None = None
     values: Mapping[str, Any] = field(default_factory=_empty, repr=False)
@@ -478,11 +484,20 @@ def _build(
         ignore=tuple(get("ignore")),
         output_file=get("output-file"),
         output_format=get("format"),
+        overrides=_files(get("overrides"), origins.get("overrides"), config_path),
+        constraints=_files(get("constraints"), origins.get("constraints"), config_path),
         report=bool(get("report")),
         config=config_path,
         values=MappingProxyType(values),
         origins=MappingProxyType(origins),
     )
+
+
+def _files(names: Sequence[str], origin: str | None, config: Path | None) -> tuple[Path, ...]:
+    """Files named by a key: relative to the config file's folder when the config set
+    them, else to the current directory."""
+    from_config = config is not None and origin is not None and origin.startswith(str(config))
+    return tuple(config.parent / n if from_config and config else Path(n) for n in names)
 
 
 def _cache_root(cache_dir: str | None) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,11 @@ from depslim.api._files import (
 )
 from depslim.api._session import Session
 from depslim.errors import DepslimError, IndexAccessError, InputError, NoSolutionError
+from depslim.index.build import build_metadata
+from depslim.index.direct import GitReferences
 from depslim.index.routing import Routing, bound_routing, sibling_index
 from depslim.inputs import project_name, read_text
+from depslim.inputs.managers import read_manager_tables
 from depslim.inputs.merge import binary_sets, read_inputs, unique
 from depslim.lockfile import (
     format_for_output,
@@ -38,6 +41,12 @@ from depslim.lockfile import (
 from depslim.lockfile.header import LockFlags, command_line, inputs_hash
 from depslim.models import InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
 from depslim.resolve.candidates import BinaryPolicy
+from depslim.resolve.overrides import (
+    Overrides,
+    fingerprint_lines,
+    override_lines,
+    read_overrides,
+)
 from depslim.resolve.policy import cpu_candidate_filter, cpu_candidate_key, explicit_locals
 from depslim.resolve.requirements import Req
 from depslim.resolve.resolver import Resolution, resolve
@@ -207,6 +216,58 @@ def _plan(settings: Settings, declared: Inputs) -> _Plan:
     )
 
 
+def lock_overrides(
+    override_files: Sequence[Path], constraint_files: Sequence[Path], inputs: Sequence[Path]
+) -> tuple[Overrides, list[str]]:
+    """Overrides and constraints of a lock: the files given (flags, config), then
+    ``[tool.uv]`` ``override-dependencies`` / ``constraint-dependencies`` of any
+    pyproject.toml input; and a note for each table honoured."""
+    found = read_overrides(override_files, constraint_files)
+    notes = []
+    for path in inputs:
+        if path.name != "pyproject.toml" or not path.is_file():
+            continue
+        tables = read_manager_tables(read_text(path), path=path)
+        if tables.overrides or tables.constraints:
+            found = found.merged(
+                Overrides(overrides=tables.overrides, constraints=tables.constraints)
+            )
+            notes.append(
+                f"honouring [tool.uv] override-dependencies ({len(tables.overrides)}) and "
+                f"constraint-dependencies ({len(tables.constraints)}) of {display_path(path)}"
+            )
+    return found, notes
+
+
+def fingerprint(
+    requirements: Sequence[InputRequirement],
+    target: Target,
+    flags: Sequence[str],
+    overrides: Overrides,
+) -> str:
+    """The lock's ``inputs-hash``: its requirements, target, flags, and overrides."""
+    return inputs_hash(requirements, target, [*flags, *fingerprint_lines(overrides)])
+
+
+def _git_references(session: Session, plan: _Plan) -> GitReferences:
+    """Git references pinned to commits; their metadata built only with --allow-build."""
+    settings = session.settings
+    build = None
+    if settings.builds.allow_build:
+        timeout = session.client_settings().build_timeout
+
+        def build(tree: Path, filename: str) -> bytes:
+            return build_metadata(
+                tree,
+                filename=filename,
+                index_url=plan.index_url,
+                find_links=plan.find_links,
+                timeout=timeout,
+            )
+
+    return GitReferences(build=build, cache=session.cache, offline=settings.network.offline)
+
+
 def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     """Resolve ``request``'s inputs with ``session``'s settings into a hash-pinned lock.
 
@@ -225,6 +286,9 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     else:
         declared = Inputs(requirements=request.requirements)
     plan = _plan(settings, declared)
+    overrides, override_notes = lock_overrides(
+        settings.overrides, settings.constraints, request.paths
+    )
     roots = [r for r in declared.requirements if not r.constraint]
     backend = "pypi" if plan.policy is None else plan.policy.backend
     _, root_swaps, findings = apply_swaps(
@@ -233,7 +297,7 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
         headless=settings.gpu.headless,
         backend=backend,
     )
-    warnings = [f"{f.requirement}: {f.message}" for f in findings]
+    warnings = [f"{f.requirement}: {f.message}" for f in findings] + override_notes
     routing = _routing(plan, warnings)
     swaps: dict[str, Swap] = {str(sw): sw for sw in root_swaps}
 
@@ -262,6 +326,9 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
             binary=plan.binary,
             progress=session.progress,
             root_label=_root_label,
+            overrides=overrides,
+            direct=_git_references(session, plan),
+            override_label=lambda where: f"--override {display_path(Path(where.path))}",
         )
         session.say(f"hashing {sum(len(c.links) for c in resolution.candidates.values())} files")
         pins = _pins(resolution, client, verify=verify)
@@ -270,7 +337,12 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     except IndexAccessError as exc:
         raise _with_torch_hint(exc, routing, plan.policy) from None
     warnings += _gpu_warnings(resolution, roots, plan.policy)
-    lock = _build_lock(request, settings, plan, routing, pins, swaps)
+    if any(p.url and p.url.startswith("git+") for p in pins):
+        warnings.append(
+            "the lock pins a git reference: pip cannot install it with --require-hashes "
+            "(it cannot hash a repository); uv can"
+        )
+    lock = _build_lock(request, settings, plan, routing, pins, swaps, overrides)
     return LockResult(
         lock=lock,
         warnings=tuple(warnings),
@@ -286,6 +358,7 @@ def _build_lock(  # noqa: PLR0917 - private; one call site names every argument
     routing: Routing,
     pins: tuple[Pin, ...],
     swaps: Mapping[str, Swap],
+    overrides: Overrides,
 ) -> Lock:
     used_indexes = {p.index.rstrip("/") for p in pins}
     lock_extra = list(plan.extra_urls)
@@ -298,9 +371,19 @@ def _build_lock(  # noqa: PLR0917 - private; one call site names every argument
         rerouted = sorted(p.name for p in pins if p.name in routing.bound)
         if rerouted:
             notes.append(f"from {plan.policy.index_url} only (CPU builds): {', '.join(rerouted)}")
-    flags = [*plan.flags.words(), *request.extra_flags]
     output = request.output
     folder = output.parent if output else Path.cwd()
+
+    def shown(where: Location) -> str:
+        return relative_location(where.path, folder) if where.path else str(where)
+
+    notes += override_lines(overrides, label=lambda where: f"{shown(where)}:{where.line}")
+    lock_flags = replace(
+        plan.flags,
+        overrides=tuple(relative_location(str(p), folder) for p in settings.overrides),
+        constraints=tuple(relative_location(str(p), folder) for p in settings.constraints),
+    )
+    flags = [*lock_flags.words(), *request.extra_flags]
     return Lock(
         target=settings.target,
         pins=pins,
@@ -314,7 +397,7 @@ def _build_lock(  # noqa: PLR0917 - private; one call site names every argument
             settings.target,
             flags,
         ),
-        inputs_hash=inputs_hash(plan.declared.requirements, settings.target, flags),
+        inputs_hash=fingerprint(plan.declared.requirements, settings.target, flags, overrides),
         inputs=_relative_inputs(request.paths, output),
         notes=tuple(notes),
         torch_index_url=plan.policy.index_url if plan.policy else None,

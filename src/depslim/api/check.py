@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any, Unpack
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.api._files import read_lock_file
+from depslim.api._locking import fingerprint, lock_overrides
 from depslim.api._session import Session, session_for
 from depslim.check import Finding, findings_to_json, render_findings, without_ignored
 from depslim.errors import InputError
 from depslim.inputs.declared import Declared, declared_dependencies
 from depslim.inputs.merge import read_inputs
 from depslim.lockcheck import gpu_findings, stale_findings, tier_mismatch_findings
-from depslim.lockfile.header import flag_values, inputs_hash, parse_command
+from depslim.lockfile.header import flag_values, parse_command
 from depslim.models import Lock
 from depslim.scan import (
     ML_FAMILY,
@@ -175,7 +176,13 @@ def _stale(
             groups=flag_values(flags, "group"),
             all_extras="--all-extras" in flags,
         )
-        current = inputs_hash(declared.requirements, lock.target, flags)
+        folder = lock_path.parent
+        overrides, _ = lock_overrides(
+            [folder / p for p in flag_values(flags, "override")],
+            [folder / p for p in flag_values(flags, "constraint")],
+            paths,
+        )
+        current = fingerprint(declared.requirements, lock.target, flags, overrides)
     wanted = {  # a target set anywhere (flag, environment, config) must match the lock's
         key: str(settings.values[key])
         for key in ("python-version", "python-platform")

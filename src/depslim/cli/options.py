@@ -178,6 +178,30 @@ def add_builds(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_resolution(parser: argparse.ArgumentParser) -> None:
+    """Overrides and constraints: for the verbs that resolve (lock, split)."""
+    group = parser.add_argument_group("overrides and constraints")
+    group.add_argument(
+        "--override",
+        dest="overrides",
+        action="append",
+        metavar="FILE",
+        default=_,
+        help="requirements that replace every requirement on their projects, the "
+        "dependencies' too (uv's --override; repeatable; config: overrides)",
+    )
+    group.add_argument(
+        "-c",
+        "--constraint",
+        dest="constraints",
+        action="append",
+        metavar="FILE",
+        default=_,
+        help="requirements that narrow versions without adding projects (repeatable; "
+        "config: constraints)",
+    )
+
+
 def add_cache(parser: argparse.ArgumentParser | Group) -> None:
     parser.add_argument(
         "--cache-dir",
@@ -302,6 +326,7 @@ def _lock(parser: argparse.ArgumentParser) -> None:
         default=_,
         help="after locking, print what the lock weighs (see `depslim report`)",
     )
+    add_resolution(parser)
     add_index_reading(parser)
 
 
@@ -356,6 +381,7 @@ def _split(parser: argparse.ArgumentParser) -> None:
         default=_,
         help="skip files matching GLOB (repeatable; config: exclude)",
     )
+    add_resolution(parser)
     add_index_reading(parser)
 
 
@@ -454,6 +480,7 @@ def _config(parser: argparse.ArgumentParser) -> None:
     _lock_only.add_argument("--group", action="append", metavar="NAME", default=_)
     _lock_only.add_argument("--all-extras", action="store_true", default=_)
     _lock_only.add_argument("-o", "--output-file", metavar="FILE", default=_)
+    add_resolution(parser)
     add_index_reading(parser)
 
 

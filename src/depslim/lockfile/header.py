@@ -41,6 +41,8 @@ class LockFlags:
     only_binary: tuple[str, ...] = ()
     no_binary: tuple[str, ...] = ()
     entries: Mapping[str, str] | None = None
+    overrides: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
 
     def words(self) -> list[str]:
         """The flags in their canonical order and spelling."""
@@ -67,6 +69,10 @@ class LockFlags:
         out += [f"--only-binary={n}" for n in sorted(self.only_binary)]
         out += [f"--no-binary={n}" for n in sorted(self.no_binary)]
         out += [f"--entry={k}={v}" for k, v in (self.entries or {}).items()]
+        for path in self.overrides:
+            out += ["--override", path]
+        for path in self.constraints:
+            out += ["--constraint", path]
         return out
 
 
