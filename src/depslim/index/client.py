@@ -37,11 +37,12 @@ from functools import partial
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.credentials import expand_url, redact_url, with_credentials_of
 from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
 from depslim.index.build import build_metadata
 from depslim.index.cache import Cache, CachedPage
@@ -78,7 +79,6 @@ __all__ = [
     "FileFacts",
     "IndexClient",
     "project_url",
-    "redact",
 ]
 
 T = TypeVar("T")
@@ -180,15 +180,6 @@ class ClientSettings:
                 raise InputError(f"{name} must not be negative, got {value}")
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
 def project_url(index: str, name: str) -> str:
     """A project's page on a simple index: the index URL, the normalized name, a slash."""
     base = index if index.endswith("/") else index + "/"
@@ -266,7 +257,7 @@ def _check_hashes(url: str, expected: Mapping[str, str], actual: Mapping[str, st
         got = actual.get(name.lower())
         if got is not None and got != want.lower():
             raise HashMismatchError(
-                f"{name} mismatch for {redact(url)}: the index lists {want.lower()}, "
+                f"{name} mismatch for {redact_url(url)}: the index lists {want.lower()}, "
                 f"the bytes served have {got}",
                 url=url,
             )
@@ -299,7 +290,7 @@ class _Http:
 
     def event(self, kind: str, url: str) -> None:
         if self._on_event is not None:
-            self._on_event(kind, redact(url))
+            self._on_event(kind, redact_url(url))
 
     def request(
         self,
@@ -342,7 +333,7 @@ class _Http:
                 last, retry_after = exc.reason, exc.retry_after
         tries = "attempt" if attempts == 1 else "attempts"
         raise IndexAccessError(
-            f"{method} {redact(url)} failed after {attempts} {tries}: {last}", url=url
+            f"{method} {redact_url(url)} failed after {attempts} {tries}: {last}", url=url
         )
 
     def _attempt(
@@ -367,12 +358,20 @@ class _Http:
                 location = response.headers.get("location")
                 if status in _REDIRECTS and location:
                     target = _strip_fragment(urljoin(current, location.strip()))
+                    if _downgrades(current, target):
+                        raise IndexAccessError(
+                            f"{method} {redact_url(url)}: refused a redirect from https to "
+                            f"http ({redact_url(current)} -> {redact_url(target)}): answers "
+                            "over plain http can be changed by anyone on the way; fix the "
+                            "index URL or the server",
+                            url=url,
+                        )
                     if target in seen:
                         chain = " -> ".join(
-                            redact(u) for u in [*seen[seen.index(target) :], target]
+                            redact_url(u) for u in [*seen[seen.index(target) :], target]
                         )
                         raise IndexAccessError(
-                            f"{method} {redact(url)}: redirect loop ({chain})", url=url
+                            f"{method} {redact_url(url)}: redirect loop ({chain})", url=url
                         )
                     seen.append(target)
                     current = target
@@ -385,30 +384,34 @@ class _Http:
                         _retry_after(response.headers.get("retry-after")),
                     )
                 raise IndexAccessError(
-                    f"{method} {redact(current)} failed: {_reason(status, response)}", url=current
+                    f"{method} {redact_url(current)} failed: {_reason(status, response)}",
+                    url=current,
                 )
             finally:
                 response.close()
         raise IndexAccessError(
-            f"{method} {redact(url)}: more than {settings.max_redirects} redirects "
-            f"(last to {redact(current)})",
+            f"{method} {redact_url(url)}: more than {settings.max_redirects} redirects "
+            f"(last to {redact_url(current)})",
             url=url,
         )
 
     def _send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
         try:
-            request = self.client.build_request(method, url, headers=dict(headers))
+            # ``${VAR}`` references stay literal everywhere else (and in the lock).
+            request = self.client.build_request(
+                method, expand_url(url, os.environ), headers=dict(headers)
+            )
             return self.client.send(request, stream=True)
         except httpx.TimeoutException:
             raise _RetryableError(
                 f"timed out (no answer within {self.settings.timeout:g} s)"
             ) from None
         except httpx.UnsupportedProtocol as exc:
-            raise IndexAccessError(f"{method} {redact(url)}: {exc}", url=url) from None
+            raise IndexAccessError(f"{method} {redact_url(url)}: {exc}", url=url) from None
         except httpx.TransportError as exc:
             raise _RetryableError(_describe(exc)) from None
         except httpx.InvalidURL as exc:
-            raise IndexAccessError(f"invalid URL {redact(url)}: {exc}", url=url) from None
+            raise IndexAccessError(f"invalid URL {redact_url(url)}: {exc}", url=url) from None
 
     def read(
         self,
@@ -427,7 +430,7 @@ class _Http:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise IndexAccessError(
-                f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+                f"GET {redact_url(url)}: {what} larger than {_mb(max_bytes)}", url=url
             )
         chunks: list[bytes] = []
         total = 0
@@ -436,7 +439,7 @@ class _Http:
                 total += len(chunk)
                 if total > max_bytes:
                     raise IndexAccessError(
-                        f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+                        f"GET {redact_url(url)}: {what} larger than {_mb(max_bytes)}", url=url
                     )
                 if sink is None:
                     chunks.append(chunk)
@@ -444,7 +447,7 @@ class _Http:
                     sink(chunk)
                 if time.monotonic() > deadline.at:
                     raise IndexAccessError(
-                        f"GET {redact(url)}: no complete answer within {deadline.seconds:g} s",
+                        f"GET {redact_url(url)}: no complete answer within {deadline.seconds:g} s",
                         url=url,
                     )
         except httpx.TimeoutException:
@@ -453,11 +456,16 @@ class _Http:
             ) from None
         except httpx.DecodingError as exc:
             raise IndexAccessError(
-                f"GET {redact(url)}: cannot decode the answer: {exc}", url=url
+                f"GET {redact_url(url)}: cannot decode the answer: {exc}", url=url
             ) from None
         except httpx.TransportError as exc:
             raise _RetryableError(_describe(exc, mid_body=True)) from None
         return b"".join(chunks)
+
+
+def _downgrades(source: str, target: str) -> bool:
+    """Whether a redirect from ``source`` to ``target`` leaves https for plain http."""
+    return urlsplit(source).scheme.lower() == "https" and urlsplit(target).scheme.lower() == "http"
 
 
 def _describe(exc: httpx.TransportError, *, mid_body: bool = False) -> str:
@@ -710,11 +718,11 @@ class IndexClient:
                 else ""
             )
             raise InputError(
-                f"{redact(url)} (for {project}) does not name a wheel or an sdist file{hint}"
+                f"{redact_url(url)} (for {project}) does not name a wheel or an sdist file{hint}"
             )
         found, version, kind, tags, build = parsed
         if found != project:
-            raise InputError(f"{redact(url)} is a file of {found}, not of {project}")
+            raise InputError(f"{redact_url(url)} is a file of {found}, not of {project}")
         return Link(
             url=file_url,
             filename=filename,
@@ -827,7 +835,7 @@ class IndexClient:
             lambda fetched: self._parse_page(fetched, index=source.url, project=project),
         )
         if page is None:
-            note = f"{redact(url)}: {_reason(status)}"
+            note = f"{redact_url(url)}: {_reason(status)}"
             with self._lock:
                 self._absent.setdefault(project, []).append(note)
         return page
@@ -843,7 +851,7 @@ class IndexClient:
             )
             if page is None:
                 raise IndexAccessError(
-                    f"find-links page {redact(source.url)}: {_reason(status)}", url=source.url
+                    f"find-links page {redact_url(source.url)}: {_reason(status)}", url=source.url
                 )
             return page.links
 
@@ -858,7 +866,7 @@ class IndexClient:
         if kind in _HTML_TYPES:
             return parse_html_page(fetched.body, url=fetched.url, index=index, project=project)
         raise IndexAccessError(
-            f"{redact(fetched.url)}: unexpected Content-Type {kind!r} "
+            f"{redact_url(fetched.url)}: unexpected Content-Type {kind!r} "
             "(expected a PEP 691 JSON or PEP 503 HTML page)",
             url=fetched.url,
         )
@@ -880,14 +888,14 @@ class IndexClient:
         if self.settings.offline:
             if cached is None:
                 raise IndexAccessError(
-                    f"{redact(url)} is not in the cache and --offline forbids the network: "
+                    f"{redact_url(url)} is not in the cache and --offline forbids the network: "
                     "run once without --offline",
                     url=url,
                 )
             self._http.event("page-cached", url)
             if cached.status in _ABSENT:
                 return cached.status, None
-            return 200, parse(_from_cache(cached))
+            return 200, parse(_from_cache(cached, url))
         if (
             revalidate
             and self.settings.honor_max_age
@@ -900,7 +908,7 @@ class IndexClient:
             if cached.status in _ABSENT:
                 return cached.status, None
             try:
-                return 200, parse(_from_cache(cached))
+                return 200, parse(_from_cache(cached, url))
             except IndexAccessError:
                 return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
@@ -926,11 +934,11 @@ class IndexClient:
             conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
             if cached is None or not conditional:
                 raise IndexAccessError(
-                    f"GET {redact(url)}: 304 Not Modified for a page never fetched", url=url
+                    f"GET {redact_url(url)}: 304 Not Modified for a page never fetched", url=url
                 )
             self._http.event("page-cached", url)
             try:
-                revalidated = parse(_from_cache(cached))
+                revalidated = parse(_from_cache(cached, url))
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
@@ -971,7 +979,7 @@ class IndexClient:
             return f"metadata-sha256:{link.metadata_hashes['sha256'].lower()}"
         if link.sha256:
             return f"file-sha256:{link.sha256.lower()}"
-        return f"url:{link.url}"
+        return f"url:{redact_url(link.url)}"
 
     def _metadata(self, link: Link) -> CoreMetadata:
         key = self._metadata_key(link)
@@ -1287,7 +1295,7 @@ class IndexClient:
                 self.cache.put_file_hash(link.url, link.size, cached)
         elif expected is not None and cached != expected:
             raise HashMismatchError(
-                f"{redact(link.url)}: the index now lists sha256 {expected}, but the file "
+                f"{redact_url(link.url)}: the index now lists sha256 {expected}, but the file "
                 f"was verified earlier as {cached}: the listing or the file changed",
                 url=link.url,
             )
@@ -1325,7 +1333,7 @@ def _check_identity(link: Link, meta: CoreMetadata) -> CoreMetadata:
     """``meta`` if it names the project and version ``link``'s file name says."""
     if meta.name != link.name or meta.version != link.version:
         raise IndexAccessError(
-            f"{redact(link.url)}: the metadata names {meta.name} {meta.version}, "
+            f"{redact_url(link.url)}: the metadata names {meta.name} {meta.version}, "
             f"the file name {link.name} {link.version}",
             url=link.url,
         )
@@ -1346,8 +1354,11 @@ def _max_age(cache_control: str | None) -> int | None:
     return age
 
 
-def _from_cache(cached: CachedPage) -> _Fetched:
-    return _Fetched(200, cached.body, cached.content_type, cached.base_url or cached.url)
+def _from_cache(cached: CachedPage, url: str) -> _Fetched:
+    """A cached page as fetched from ``url``: the cache keeps no credentials, so the
+    base URL its relative links resolve against gets ``url``'s again."""
+    base = with_credentials_of(cached.base_url or cached.url, url)
+    return _Fetched(200, cached.body, cached.content_type, base)
 
 
 def _unlink(path: Path) -> None:
