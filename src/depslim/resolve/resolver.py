@@ -17,7 +17,7 @@ from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from depslim.errors import NoSolutionError
-from depslim.models import InputRequirement, Location
+from depslim.models import CoreMetadata, InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
 from depslim.resolve.protocol import PackageFinder
@@ -32,13 +32,19 @@ MAX_ROUNDS = 200_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
-    """A pinned graph: one candidate per project, who requires whom, and the roots' origins."""
+    """A pinned graph: one candidate per project, who requires whom, and the roots' origins.
+
+    ``metadata`` is the core metadata the resolution read for each pinned candidate:
+    every wheel later downloaded for the lock must carry the same (see
+    :func:`depslim.index.metadata.metadata_differences`).
+    """
 
     target: Target
     candidates: Mapping[NormalizedName, Candidate]
     dependencies: Mapping[NormalizedName, tuple[NormalizedName, ...]]
     via: Mapping[NormalizedName, tuple[str, ...]]
     extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+    metadata: Mapping[NormalizedName, CoreMetadata] = field(default_factory=dict)
 
 
 class _Progress(BaseReporter[Req, Candidate, str]):
@@ -137,6 +143,11 @@ def resolve(
         dependencies={n: tuple(sorted(deps.get(n, ()))) for n in sorted(candidates)},
         via={n: tuple(sorted(via.get(n, ()))) for n in sorted(candidates)},
         extras={n: frozenset(e) for n, e in extras.items() if e},
+        metadata={
+            n: meta
+            for n in sorted(candidates)
+            if (meta := provider.read_metadata(candidates[n])) is not None
+        },
     )
 
 
