@@ -29,6 +29,7 @@ import re
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -42,18 +43,26 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from packaging.utils import NormalizedName, canonicalize_name
 
-from depslim.credentials import expand_url, redact_url, with_credentials_of
-from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
+from depslim.credentials import expand_url, redact_text, redact_url, with_credentials_of
+from depslim.errors import (
+    BuildRequiredError,
+    DepslimError,
+    HashMismatchError,
+    IndexAccessError,
+    InputError,
+)
 from depslim.index.build import build_metadata
 from depslim.index.cache import Cache, CachedPage
 from depslim.index.filenames import parse_filename
 from depslim.index.metadata import (
     BytesRangeReader,
+    MetadataMismatchError,
     RangeReader,
     ZipEntry,
     build_required_message,
     installed_size,
     is_static,
+    metadata_differences,
     parse_core_metadata,
     read_zip_directory,
     sdist_metadata,
@@ -647,6 +656,8 @@ class IndexClient:
         try:
             result = work()
         except BaseException as exc:
+            if isinstance(exc, DepslimError):
+                _redact_error(exc)
             slot.future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
@@ -679,11 +690,15 @@ class IndexClient:
         for link in links:
             self._background(("metadata", link.url), partial(self._metadata, link))
 
-    def file_sha256(self, link: Link) -> str:
-        """The file's sha256: the index's if it gave one, else download and hash it."""
+    def file_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        """The file's sha256: the index's if it gave one, else download and hash it.
+
+        A wheel downloaded here has its own METADATA compared with ``expected`` (the
+        metadata the resolution used), as :meth:`verified_sha256` does.
+        """
         if link.sha256:
             return link.sha256.lower()
-        return self._once(("sha256", link.url), lambda: self._compute_sha256(link))
+        return self._once(("sha256", link.url), lambda: self._compute_sha256(link, expected))
 
     def link_for_url(self, name: NormalizedName | str, url: str) -> Link:
         """A link for a direct reference (``name @ url``); hashes from the URL fragment.
@@ -736,15 +751,22 @@ class IndexClient:
             size=size,
         )
 
-    def verified_sha256(self, link: Link) -> str:
+    def verified_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
         """The file's sha256 computed from its bytes, checked against the index's hash.
 
         The file is streamed once (nothing written to disk) and the result cached by
         URL and size, so later locks skip it. A listing whose hash does not match the
         bytes raises :class:`HashMismatchError` naming the URL: a wrong hash is never
         written into a lock.
+
+        With ``expected`` (the metadata the resolution used for this file's release),
+        a wheel's own METADATA, read from the very bytes that were hashed, must match
+        it (:func:`~depslim.index.metadata.metadata_differences`), else
+        :class:`~depslim.index.metadata.MetadataMismatchError` (exit 3) names the file.
+        What a verified wheel carries is cached by its sha256, so a later lock compares
+        without downloading again.
         """
-        return self._once(("verified", link.url), lambda: self._verify(link))
+        return self._once(("verified", link.url), lambda: self._verify(link, expected))
 
     # -- extras beyond the protocol ----------------------------------------------------
 
@@ -766,7 +788,7 @@ class IndexClient:
             lambda: self._with_wheel_reader(
                 link,
                 lambda reader: read_zip_directory(
-                    reader, tail=self.settings.range_tail, source=link.url
+                    reader, tail=self.settings.range_tail, source=redact_url(link.url)
                 ),
             ),
         )
@@ -795,7 +817,9 @@ class IndexClient:
 
     def _wheel_facts(self, link: Link) -> FileFacts:
         def read(reader: RangeReader) -> FileFacts:
-            entries = read_zip_directory(reader, tail=self.settings.range_tail, source=link.url)
+            entries = read_zip_directory(
+                reader, tail=self.settings.range_tail, source=redact_url(link.url)
+            )
             return FileFacts(
                 download_size=reader.size,
                 installed_size=installed_size(entries),
@@ -1068,7 +1092,9 @@ class IndexClient:
         if link.metadata_hashes is not None:
             data = self._pep658(link)
             if data is not None:
-                return parse_core_metadata(data, source=_strip_fragment(link.url) + ".metadata")
+                return parse_core_metadata(
+                    data, source=redact_url(_strip_fragment(link.url)) + ".metadata"
+                )
         if link.is_wheel:
             raw = self._with_wheel_reader(
                 link,
@@ -1077,10 +1103,10 @@ class IndexClient:
                     name=link.name,
                     version=link.version,
                     tail=self.settings.range_tail,
-                    source=link.url,
+                    source=redact_url(link.url),
                 ),
             )
-            return parse_core_metadata(raw, source=link.url)
+            return parse_core_metadata(raw, source=redact_url(link.url))
         if is_local(link.url):
             path = local_path(link.url)
             try:
@@ -1256,10 +1282,11 @@ class IndexClient:
         if self.cache is not None and not link.sha256:
             self.cache.put_file_hash(link.url, link.size, digest)
 
-    def _verify(self, link: Link) -> str:
-        expected = (link.sha256 or "").lower() or None
+    def _verify(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        expected_sha = (link.sha256 or "").lower() or None
+        compare = expected is not None and link.is_wheel
         if is_local(link.url):
-            return self._compute_sha256(link)
+            return self._compute_sha256(link, expected)
         cached = self.cache.get_file_hash(link.url, link.size) if self.cache else None
         if cached is None:
             if self.settings.offline:
@@ -1270,19 +1297,28 @@ class IndexClient:
                 )
             url = _strip_fragment(link.url)
             self._http.event("verify", url)
+            keep = max(self.settings.range_tail, _VERIFY_TAIL)
 
-            def consume(response: httpx.Response, deadline: _Deadline) -> dict[str, str]:
+            def consume(
+                response: httpx.Response, deadline: _Deadline
+            ) -> tuple[dict[str, str], _Tail]:
                 hashing = _Hashing(link.hashes)  # fresh for every attempt (retries)
+                tail = _Tail(keep if compare else 0)
+
+                def sink(chunk: bytes) -> None:
+                    hashing.update(chunk)
+                    tail.update(chunk)
+
                 self._http.read(
                     response,
                     deadline,
                     max_bytes=self.settings.max_download_size,
                     what="file",
-                    sink=hashing.update,
+                    sink=sink,
                 )
-                return hashing.hexdigests()
+                return hashing.hexdigests(), tail
 
-            digests = self._http.request(
+            digests, tail = self._http.request(
                 url,
                 ok=frozenset({200}),
                 consume=consume,
@@ -1291,32 +1327,79 @@ class IndexClient:
             )
             _check_hashes(link.url, link.hashes, digests)
             cached = digests["sha256"]
+            if compare and expected is not None:
+                try:
+                    self._check_wheel_metadata(link, expected, tail.reader(), cached)
+                except _OutsideTailError:
+                    # METADATA lies before the bytes kept: read it from a full copy,
+                    # hash-checked again, never from a separate (unverified) range.
+                    self._check_downloaded_metadata(link, expected, cached)
             if self.cache is not None:
                 self.cache.put_file_hash(link.url, link.size, cached)
-        elif expected is not None and cached != expected:
-            raise HashMismatchError(
-                f"{redact_url(link.url)}: the index now lists sha256 {expected}, but the file "
-                f"was verified earlier as {cached}: the listing or the file changed",
-                url=link.url,
-            )
+        else:
+            if expected_sha is not None and cached != expected_sha:
+                raise HashMismatchError(
+                    f"{redact_url(link.url)}: the index now lists sha256 {expected_sha}, but "
+                    f"the file was verified earlier as {cached}: the listing or the file changed",
+                    url=link.url,
+                )
+            if compare and expected is not None:
+                known = self.cache.get_metadata(_wheel_key(cached)) if self.cache else None
+                if known is None:
+                    self._check_downloaded_metadata(link, expected, cached)
+                else:
+                    _compare_metadata(link, expected, known)
         with self._lock:
             self._computed_sha256[link.url] = cached
         return cached
 
-    def _compute_sha256(self, link: Link) -> str:
+    def _check_wheel_metadata(
+        self, link: Link, expected: CoreMetadata, reader: RangeReader, digest: str
+    ) -> None:
+        """Read the wheel's own METADATA through ``reader``, keep it by ``digest``, compare."""
+        source = redact_url(_strip_fragment(link.url))
+        raw = wheel_metadata(
+            reader,
+            name=link.name,
+            version=link.version,
+            tail=self.settings.range_tail,
+            source=source,
+        )
+        found = parse_core_metadata(raw, source=source)
+        if self.cache is not None:
+            self.cache.put_metadata(_wheel_key(digest), found)
+        _compare_metadata(link, expected, found)
+
+    def _check_downloaded_metadata(self, link: Link, expected: CoreMetadata, digest: str) -> None:
+        """Download the wheel whole (hash-checked) and compare its METADATA."""
+        path = self._download(replace(link, hashes=MappingProxyType({"sha256": digest})))
+        try:
+            self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
+        finally:
+            _unlink(path)
+
+    def _compute_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        compare = expected is not None and link.is_wheel
         if is_local(link.url):
-            digest = sha256_file(local_path(link.url))
+            path = local_path(link.url)
+            digest = sha256_file(path)
             hashing = {"sha256": digest}
             _check_hashes(link.url, link.hashes, hashing)
+            if compare and expected is not None:
+                self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
             return digest
         with self._lock:
             known = self._computed_sha256.get(link.url)
+        if known is None and self.cache is not None:
+            known = self.cache.get_file_hash(link.url, link.size)
         if known is not None:
+            if compare and expected is not None:
+                seen = self.cache.get_metadata(_wheel_key(known)) if self.cache else None
+                if seen is None:
+                    self._check_downloaded_metadata(link, expected, known)
+                else:
+                    _compare_metadata(link, expected, seen)
             return known
-        if self.cache is not None:
-            cached = self.cache.get_file_hash(link.url, link.size)
-            if cached is not None:
-                return cached
         if self.settings.offline:
             raise IndexAccessError(
                 f"the sha256 of {link.filename} is not in the cache and --offline forbids "
@@ -1324,9 +1407,94 @@ class IndexClient:
                 url=link.url,
             )
         path = self._download(link)
-        _unlink(path)
-        with self._lock:
-            return self._computed_sha256[link.url]
+        try:
+            with self._lock:
+                digest = self._computed_sha256[link.url]
+            if compare and expected is not None:
+                self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
+        finally:
+            _unlink(path)
+        return digest
+
+
+_VERIFY_TAIL = 8 * _MIB
+"""Bytes kept from the end of a wheel streamed for its hash: its METADATA is read from
+them (wheels put ``.dist-info`` last), so verifying costs no second download."""
+
+
+class _OutsideTailError(Exception):
+    """A read reached before the bytes kept from a streamed file."""
+
+
+class _Tail:
+    """Keeps at least the last ``keep`` bytes of a stream (whole chunks)."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._chunks: deque[bytes] = deque()
+        self._kept = 0
+        self._total = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._total += len(chunk)
+        if self._keep <= 0:
+            return
+        self._chunks.append(chunk)
+        self._kept += len(chunk)
+        while self._chunks and self._kept - len(self._chunks[0]) >= self._keep:
+            self._kept -= len(self._chunks.popleft())
+
+    def reader(self) -> _TailReader:
+        return _TailReader(self._total, self._total - self._kept, b"".join(self._chunks))
+
+
+class _TailReader:
+    """A :class:`RangeReader` over the kept tail of a file that was streamed once."""
+
+    def __init__(self, size: int, start: int, data: bytes) -> None:
+        self._size, self._start, self._data = size, start, data
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, start: int, length: int) -> bytes:
+        if start < self._start:
+            raise _OutsideTailError
+        offset = start - self._start
+        return self._data[offset : offset + max(length, 0)]
+
+
+def _redact_error(exc: DepslimError) -> None:
+    """Strip credentials from an error's message and URL before anyone shows it.
+
+    Messages built here already name URLs without them; this catches the ones built
+    from a URL deeper down (a page's parse error names the URL it was served from).
+    """
+    message = redact_text(exc.message)
+    if message != exc.message:
+        exc.message = message
+        exc.args = (message,)
+    url = getattr(exc, "url", None)
+    if isinstance(url, str):
+        exc.url = redact_url(url)  # type: ignore[attr-defined]
+
+
+def _wheel_key(sha256: str) -> str:
+    """Cache key of the METADATA read from the verified wheel with this sha256."""
+    return f"wheel-sha256:{sha256.lower()}"
+
+
+def _compare_metadata(link: Link, expected: CoreMetadata, found: CoreMetadata) -> None:
+    differences = metadata_differences(expected, found)
+    if differences:
+        raise MetadataMismatchError(
+            f"{link.filename} (from {redact_url(_strip_fragment(link.url))}): the wheel's own "
+            "METADATA differs from the metadata the resolution used, which the index served "
+            "separately: " + "; ".join(differences) + ". The index is inconsistent or "
+            "tampered with; the lock is refused",
+            url=link.url,
+        )
 
 
 def _check_identity(link: Link, meta: CoreMetadata) -> CoreMetadata:
