@@ -51,6 +51,7 @@ from depslim.errors import (
     IndexAccessError,
     InputError,
 )
+from depslim.index.binding import choose_offer
 from depslim.index.build import build_metadata
 from depslim.index.cache import Cache, CachedPage
 from depslim.index.filenames import parse_filename
@@ -832,15 +833,29 @@ class IndexClient:
     # -- pages -------------------------------------------------------------------------
 
     def _collect_links(self, project: NormalizedName) -> tuple[Link, ...]:
+        """The files of ``project`` from the indexes it may come from (see ``binding``).
+
+        A bound project: its first bound index that lists it. An unbound one: every
+        default index is asked; several offering it must offer the same files.
+        """
         sources = self.routing.sources_for(project)
-        found: list[Link] = []
+        bound = project in self.routing.bound
+        offers: list[ProjectPage] = []
         for source in sources:
             if source.kind == FIND_LINKS:
                 continue
             page = self._project_page(source, project)
-            if page is not None:
-                found.extend(link for link in page.links if link.name == project)
-                break  # the first index that has the project wins
+            if page is None:
+                continue
+            links = tuple(link for link in page.links if link.name == project)
+            if bound:
+                offers = [replace(page, links=links)]
+                break  # the first bound index that has the project
+            if links:
+                offers.append(replace(page, links=links))
+        if len(offers) > 1:
+            offers = [replace(page, links=self._with_local_hashes(page.links)) for page in offers]
+        found = list(choose_offer(project, offers))
         for source in sources:
             if source.kind == FIND_LINKS:
                 found.extend(link for link in self._find_links(source) if link.name == project)
@@ -848,6 +863,17 @@ class IndexClient:
         for link in found:
             unique.setdefault(link.url, link)
         return tuple(unique.values())
+
+    def _with_local_hashes(self, links: Sequence[Link]) -> tuple[Link, ...]:
+        """Links of a local index with the sha256 it cannot list, so mirrors compare."""
+        out = []
+        for link in links:
+            if link.sha256 or not is_local(link.url):
+                out.append(link)
+                continue
+            digest = sha256_file(local_path(link.url))
+            out.append(replace(link, hashes=MappingProxyType({**link.hashes, "sha256": digest})))
+        return tuple(out)
 
     def _project_page(self, source: IndexSource, project: NormalizedName) -> ProjectPage | None:
         if is_local(source.url):
