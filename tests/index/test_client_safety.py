@@ -18,7 +18,7 @@ from depslim.index.routing import Routing
 from support.fixtures import build_files
 from support.index_server import Fault
 
-from .hostile import AuthIndexServer
+from .hostile import AuthIndexServer, LyingIndexServer
 
 SECRET = "S3CRET-T0KEN-xyz"
 
@@ -138,3 +138,23 @@ def test_a_redirect_within_https_is_followed() -> None:
     with IndexClient(routing=routing, transport=transport) as client:
         (link,) = client.links("alpha")
     assert link.url == "https://mirror.example/f/alpha-1.0-py3-none-any.whl"
+
+
+def test_an_error_raised_deep_down_names_the_url_without_its_secret(tmp_path) -> None:
+    files = tmp_path / "broken"
+    files.mkdir()
+    build_files(files, [("alpha", "1.0", [])])
+    server = LyingIndexServer(files, pages={"alpha": b"<html><body><a href='x"}, json=False)
+    server.start()
+    page = f"{server.url}alpha/"
+    try:
+        url = server.url.replace("http://", f"http://ci:{SECRET}@")
+        client = IndexClient(routing=Routing.simple(url))
+        with client, pytest.raises(IndexAccessError, match="broken HTML page") as caught:
+            client.links("alpha")
+    finally:
+        server.stop()
+    assert SECRET not in str(caught.value)
+    assert caught.value.url is not None
+    assert SECRET not in caught.value.url
+    assert page in str(caught.value)

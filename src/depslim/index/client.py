@@ -1092,7 +1092,9 @@ class IndexClient:
                     return _check_identity(link, cached)
             self._http.event("build", link.url)
             index_url = self.routing.default[0].url if self.routing.default else None
-            find_links = [source.url for source in self.routing.find_links]
+            find_links = [expand_url(source.url, os.environ) for source in self.routing.find_links]
+            if index_url is not None:
+                index_url = expand_url(index_url, os.environ)  # pip does not expand argv
             if index_url is not None and is_local(index_url):
                 # depslim also reads a flat directory of files as an index; pip only
                 # as a find-links location.
@@ -1504,6 +1506,9 @@ def _redact_error(exc: DepslimError) -> None:
     url = getattr(exc, "url", None)
     if isinstance(url, str):
         exc.url = redact_url(url)  # type: ignore[attr-defined]
+    output = getattr(exc, "output", None)  # a failed build's last lines
+    if isinstance(output, str):
+        exc.output = redact_text(output)  # type: ignore[attr-defined]
 
 
 def _wheel_key(sha256: str) -> str:
