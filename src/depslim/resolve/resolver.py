@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
+from depslim.credentials import redact_text
 from depslim.errors import NoSolutionError
 from depslim.models import CoreMetadata, InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
@@ -108,7 +109,8 @@ def resolve(
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
-        raise NoSolutionError(_explain(exc.causes, provider, finder, target)) from None
+        # A direct reference's URL may carry credentials: never shown.
+        raise NoSolutionError(redact_text(_explain(exc.causes, provider, finder, target))) from None
     except ResolutionTooDeep as exc:
         raise NoSolutionError(
             f"No solution found for {target}: the resolver gave up after {exc.round_count} "
