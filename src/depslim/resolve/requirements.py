@@ -13,6 +13,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.credentials import redact_url
+
 __all__ = ["PYTHON", "Req", "identifier_of", "split_identifier"]
 
 #: Identifier of the pseudo-project standing for the target's Python (never a real name).
@@ -48,7 +50,8 @@ class Req:
             return f"Python {self.specifier}"
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         if self.url:
-            return f"{self.name}{extras} @ {self.url}"
+            # Shown in explanations: a direct reference's credentials never are.
+            return f"{self.name}{extras} @ {redact_url(self.url)}"
         return f"{self.name}{extras}{self.specifier}"
 
 

@@ -10,21 +10,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
-from depslim.credentials import redact_text
 from depslim.errors import NoSolutionError
-from depslim.models import CoreMetadata, InputRequirement, Location
+from depslim.models import InputRequirement, Location
 from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
 from depslim.resolve.explain import explain_conflict, explain_missing
 from depslim.resolve.protocol import PackageFinder
 from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
+
+if TYPE_CHECKING:
+    from depslim.models import CoreMetadata
 
 __all__ = ["Resolution", "resolve"]
 
@@ -109,8 +111,7 @@ def resolve(
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
-        # A direct reference's URL may carry credentials: never shown.
-        raise NoSolutionError(redact_text(_explain(exc.causes, provider, finder, target))) from None
+        raise NoSolutionError(_explain(exc.causes, provider, finder, target)) from None
     except ResolutionTooDeep as exc:
         raise NoSolutionError(
             f"No solution found for {target}: the resolver gave up after {exc.round_count} "
