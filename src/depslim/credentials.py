@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from depslim.errors import InputError
+from depslim.models import Lock
 
 __all__ = [
     "FoundCredentials",
     "expand_url",
     "find_credentials",
+    "redact_lock",
     "redact_text",
     "redact_url",
     "with_credentials_of",
@@ -204,3 +206,33 @@ def with_credentials_of(url: str, source: str) -> str:
     if target[0].lower() != origin[0].lower() or target[1].lower() != origin_host.lower():
         return url
     return urlunsplit((target[0], f"{userinfo}@{target[1]}", *target[2:]))
+
+
+def redact_lock(lock: Lock) -> Lock:
+    """``lock`` as every writer must see it: no URL in it carries credentials.
+
+    Index and find-links URLs, the torch index, the command line and notes, each pin's
+    index and direct reference, each file's URL. A lock kept in memory for more requests
+    keeps its credentials; apply this where a lock is written or shown.
+    """
+    pins = tuple(
+        replace(
+            pin,
+            index=redact_url(pin.index),
+            url=None if pin.url is None else redact_url(pin.url),
+            files=tuple(replace(f, url=redact_url(f.url)) for f in pin.files),
+        )
+        for pin in lock.pins
+    )
+    return replace(
+        lock,
+        pins=pins,
+        index_url=None if lock.index_url is None else redact_url(lock.index_url),
+        extra_index_urls=tuple(redact_url(u) for u in lock.extra_index_urls),
+        find_links=tuple(redact_url(u) for u in lock.find_links),
+        command=redact_text(lock.command),
+        notes=tuple(redact_text(note) for note in lock.notes),
+        torch_index_url=(
+            None if lock.torch_index_url is None else redact_url(lock.torch_index_url)
+        ),
+    )

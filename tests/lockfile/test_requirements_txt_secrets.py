@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from depslim.lockfile import read_requirements_lock, render_requirements_txt
+from depslim.credentials import redact_lock
+from depslim.lockfile import lock_to_json, read_requirements_lock, render_requirements_txt
 from depslim.models import Lock, Pin, PinnedFile
 from depslim.target import Target
 
@@ -74,3 +77,14 @@ def test_the_layered_writer_too() -> None:
     )
     assert SECRET not in text
     assert "# layer 2\ninhouse==1.0" in text
+
+
+def test_redact_lock_gives_every_writer_a_lock_without_secrets() -> None:
+    lock = _lock()
+    shown = redact_lock(lock)
+    assert SECRET not in json.dumps(lock_to_json(shown))
+    assert SECRET not in repr(shown)
+    assert shown.extra_index_urls == lock.extra_index_urls  # ${VAR} kept literally
+    # The lock kept in memory for more requests still has them.
+    assert SECRET in (lock.index_url or "")
+    assert redact_lock(shown) == shown
