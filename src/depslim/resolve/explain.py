@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from depslim.credentials import redact_url
 from depslim.resolve.requirements import PYTHON, Req
 from depslim.target import Target
 
@@ -82,7 +81,7 @@ def explain_conflict(
 
 def _who(req: Req, parent: str | None) -> str:
     if req.url:
-        what = f"{req.name} @ {redact_url(req.url)}"  # never a credential
+        what = f"{req.name} @ {req.shown_url}"
     elif str(req.specifier):
         what = f"{req.name}{req.specifier}"
     else:

@@ -42,6 +42,11 @@ class Req:
         )
 
     @property
+    def shown_url(self) -> str | None:
+        """The direct reference's URL as messages show it: without credentials."""
+        return None if self.url is None else redact_url(self.url)
+
+    @property
     def identifier(self) -> str:
         return identifier_of(self.name, self.extras)
 
@@ -50,8 +55,7 @@ class Req:
             return f"Python {self.specifier}"
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         if self.url:
-            # Shown in explanations: a direct reference's credentials never are.
-            return f"{self.name}{extras} @ {redact_url(self.url)}"
+            return f"{self.name}{extras} @ {self.shown_url}"
         return f"{self.name}{extras}{self.specifier}"
 
 
