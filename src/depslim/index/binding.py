@@ -88,14 +88,15 @@ def choose_offer(project: NormalizedName, offers: Sequence[ProjectPage]) -> tupl
     if all(same_files(first.links, other.links) for other in offers[1:]):
         return first.links
     lines = [f"  {redact_url(page.index)}: {_describe(page)}" for page in offers]
-    example = redact_url(first.index)
+    # No index is suggested: depslim cannot tell which one is legitimate.
     message = (
         f"{project} is offered by {len(offers)} of the configured indexes, and they "
         "offer different files:\n" + "\n".join(lines) + "\n"
         "A project offered by several indexes is taken only from the index it is bound "
         "to (a look-alike upload on another index is how dependency-confusion attacks "
-        "get in). Bind it to the index it must come from, in pyproject.toml:\n"
-        f'  [tool.depslim]\n  index-of = {{ "{project}" = "{example}" }}'
+        "get in). Check which index is the right one and bind the project to it, in "
+        "pyproject.toml:\n"
+        f'  [tool.depslim]\n  index-of = {{ "{project}" = "URL of that index" }}'
     )
     raise IndexConfusionError(
         message,
