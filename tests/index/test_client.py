@@ -12,8 +12,9 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from depslim.credentials import redact_url
 from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
-from depslim.index.client import ACCEPT, ClientSettings, IndexClient, project_url, redact
+from depslim.index.client import ACCEPT, ClientSettings, IndexClient, project_url
 from depslim.index.metadata import installed_size
 from depslim.index.routing import Routing
 from depslim.index.transport import link_for_file
@@ -101,8 +102,8 @@ def test_pytorch_style_index(make_index, index_client) -> None:
 def test_project_url_and_redact() -> None:
     assert project_url("https://x/simple", "Foo.Bar") == "https://x/simple/foo-bar/"
     assert project_url("https://x/simple/", "a_b") == "https://x/simple/a-b/"
-    assert redact("https://user:secret@host/simple/") == "https://user:***@host/simple/"
-    assert redact("https://host/simple/") == "https://host/simple/"
+    assert redact_url("https://user:secret@host/simple/") == "https://host/simple/"
+    assert redact_url("https://host/simple/") == "https://host/simple/"
 
 
 # ---------------------------------------------------------------------------- metadata

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from packaging.utils import canonicalize_name
 
+from depslim.index.binding import IndexConfusionError
 from depslim.index.client import ClientSettings, IndexClient
 from depslim.index.routing import FIND_LINKS, Routing, same_index
 from depslim.models import IndexSource
@@ -74,17 +76,17 @@ def _client(routing: Routing) -> IndexClient:
     return IndexClient(ClientSettings(retries=0, sleep=lambda _: None), routing=routing)
 
 
-def test_first_index_that_has_the_project_wins(make_index) -> None:
+def test_a_project_offered_differently_by_two_indexes_is_refused(make_index) -> None:
     # The second index offers a higher version of the same name (the confusion attack):
-    # it must not be seen, in either order of asking.
+    # it must not win, in either order of asking; projects on one index only are fine.
     first = make_index([("shared", "1.0", []), ("only-first", "1.0", [])])
     second = make_index([("shared", "9.9", []), ("only-second", "2.0", [])])
-    with _client(Routing.simple(first.url, [second.url])) as client:
-        assert [str(link.version) for link in client.links("shared")] == ["1.0"]
-        assert [str(link.version) for link in client.links("only-second")] == ["2.0"]
-    assert second.requests("/simple/shared/") == []
-    with _client(Routing.simple(second.url, [first.url])) as client:
-        assert [str(link.version) for link in client.links("shared")] == ["9.9"]
+    for order in ((first, second), (second, first)):
+        with _client(Routing.simple(order[0].url, [order[1].url])) as client:
+            with pytest.raises(IndexConfusionError, match="shared is offered by 2"):
+                client.links("shared")
+            assert [str(link.version) for link in client.links("only-second")] == ["2.0"]
+            assert [str(link.version) for link in client.links("only-first")] == ["1.0"]
 
 
 def test_find_links_are_merged_with_the_winning_index(make_index, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from depslim.credentials import redact_url
 from depslim.models import CoreMetadata
 
 __all__ = ["Cache", "CachedPage", "metadata_from_json", "metadata_to_json"]
@@ -164,7 +165,13 @@ class Cache:
     # -- pages -------------------------------------------------------------------------
 
     def get_page(self, url: str) -> CachedPage | None:
-        """The last stored answer for ``url``, or ``None``."""
+        """The last stored answer for ``url``, or ``None``.
+
+        Entries are keyed and stored by the URL without credentials (see
+        :func:`depslim.credentials.redact_url`): the ``url`` and ``base_url`` read back
+        carry none.
+        """
+        url = redact_url(url)
         entry = self._read(self._path("pages-v1", url))
         if entry is None:
             return None
@@ -190,7 +197,8 @@ class Cache:
         )
 
     def put_page(self, page: CachedPage) -> None:
-        """Store the answer for ``page.url``, replacing any older one."""
+        """Store the answer for ``page.url``, replacing any older one (no credentials kept)."""
+        page = replace(page, url=redact_url(page.url), base_url=redact_url(page.base_url))
         header = {
             "url": page.url,
             "base_url": page.base_url,
@@ -219,8 +227,9 @@ class Cache:
         """Keep ``meta`` forever under ``key``.
 
         The client's keys are content addresses: ``metadata-sha256:<hex>`` (the PEP 658
-        file's hash), ``file-sha256:<hex>`` (the distribution's hash) or ``url:<url>``
-        when the index gives no hash at all.
+        file's hash), ``file-sha256:<hex>`` (the distribution's hash), ``url:<url>``
+        (without credentials) when the index gives no hash at all, and
+        ``wheel-sha256:<hex>`` for the METADATA read from a verified wheel's own bytes.
         """
         body = json.dumps(metadata_to_json(meta), sort_keys=True).encode("utf-8")
         self._write(self._path("metadata-v1", key), {"key": key}, body)
@@ -229,7 +238,7 @@ class Cache:
 
     @staticmethod
     def _hash_key(url: str, size: int | None) -> str:
-        return f"{url}\n{size}"
+        return f"{redact_url(url)}\n{size}"
 
     def get_file_hash(self, url: str, size: int | None) -> str | None:
         """The sha256 computed earlier for the file at ``url`` of ``size`` bytes."""

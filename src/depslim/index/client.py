@@ -29,6 +29,7 @@ import re
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -37,22 +38,32 @@ from functools import partial
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from packaging.utils import NormalizedName, canonicalize_name
 
-from depslim.errors import BuildRequiredError, HashMismatchError, IndexAccessError, InputError
+from depslim.credentials import expand_url, redact_text, redact_url, with_credentials_of
+from depslim.errors import (
+    BuildRequiredError,
+    DepslimError,
+    HashMismatchError,
+    IndexAccessError,
+    InputError,
+)
+from depslim.index.binding import choose_offer
 from depslim.index.build import build_metadata
 from depslim.index.cache import Cache, CachedPage
 from depslim.index.filenames import parse_filename
 from depslim.index.metadata import (
     BytesRangeReader,
+    MetadataMismatchError,
     RangeReader,
     ZipEntry,
     build_required_message,
     installed_size,
     is_static,
+    metadata_differences,
     parse_core_metadata,
     read_zip_directory,
     sdist_metadata,
@@ -78,7 +89,6 @@ __all__ = [
     "FileFacts",
     "IndexClient",
     "project_url",
-    "redact",
 ]
 
 T = TypeVar("T")
@@ -180,15 +190,6 @@ class ClientSettings:
                 raise InputError(f"{name} must not be negative, got {value}")
 
 
-def redact(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
-
-
 def project_url(index: str, name: str) -> str:
     """A project's page on a simple index: the index URL, the normalized name, a slash."""
     base = index if index.endswith("/") else index + "/"
@@ -266,7 +267,7 @@ def _check_hashes(url: str, expected: Mapping[str, str], actual: Mapping[str, st
         got = actual.get(name.lower())
         if got is not None and got != want.lower():
             raise HashMismatchError(
-                f"{name} mismatch for {redact(url)}: the index lists {want.lower()}, "
+                f"{name} mismatch for {redact_url(url)}: the index lists {want.lower()}, "
                 f"the bytes served have {got}",
                 url=url,
             )
@@ -299,7 +300,7 @@ class _Http:
 
     def event(self, kind: str, url: str) -> None:
         if self._on_event is not None:
-            self._on_event(kind, redact(url))
+            self._on_event(kind, redact_url(url))
 
     def request(
         self,
@@ -342,7 +343,7 @@ class _Http:
                 last, retry_after = exc.reason, exc.retry_after
         tries = "attempt" if attempts == 1 else "attempts"
         raise IndexAccessError(
-            f"{method} {redact(url)} failed after {attempts} {tries}: {last}", url=url
+            f"{method} {redact_url(url)} failed after {attempts} {tries}: {last}", url=url
         )
 
     def _attempt(
@@ -367,12 +368,20 @@ class _Http:
                 location = response.headers.get("location")
                 if status in _REDIRECTS and location:
                     target = _strip_fragment(urljoin(current, location.strip()))
+                    if _downgrades(current, target):
+                        raise IndexAccessError(
+                            f"{method} {redact_url(url)}: refused a redirect from https to "
+                            f"http ({redact_url(current)} -> {redact_url(target)}): answers "
+                            "over plain http can be changed by anyone on the way; fix the "
+                            "index URL or the server",
+                            url=url,
+                        )
                     if target in seen:
                         chain = " -> ".join(
-                            redact(u) for u in [*seen[seen.index(target) :], target]
+                            redact_url(u) for u in [*seen[seen.index(target) :], target]
                         )
                         raise IndexAccessError(
-                            f"{method} {redact(url)}: redirect loop ({chain})", url=url
+                            f"{method} {redact_url(url)}: redirect loop ({chain})", url=url
                         )
                     seen.append(target)
                     current = target
@@ -385,30 +394,34 @@ class _Http:
                         _retry_after(response.headers.get("retry-after")),
                     )
                 raise IndexAccessError(
-                    f"{method} {redact(current)} failed: {_reason(status, response)}", url=current
+                    f"{method} {redact_url(current)} failed: {_reason(status, response)}",
+                    url=current,
                 )
             finally:
                 response.close()
         raise IndexAccessError(
-            f"{method} {redact(url)}: more than {settings.max_redirects} redirects "
-            f"(last to {redact(current)})",
+            f"{method} {redact_url(url)}: more than {settings.max_redirects} redirects "
+            f"(last to {redact_url(current)})",
             url=url,
         )
 
     def _send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
         try:
-            request = self.client.build_request(method, url, headers=dict(headers))
+            # ``${VAR}`` references stay literal everywhere else (and in the lock).
+            request = self.client.build_request(
+                method, expand_url(url, os.environ), headers=dict(headers)
+            )
             return self.client.send(request, stream=True)
         except httpx.TimeoutException:
             raise _RetryableError(
                 f"timed out (no answer within {self.settings.timeout:g} s)"
             ) from None
         except httpx.UnsupportedProtocol as exc:
-            raise IndexAccessError(f"{method} {redact(url)}: {exc}", url=url) from None
+            raise IndexAccessError(f"{method} {redact_url(url)}: {exc}", url=url) from None
         except httpx.TransportError as exc:
             raise _RetryableError(_describe(exc)) from None
         except httpx.InvalidURL as exc:
-            raise IndexAccessError(f"invalid URL {redact(url)}: {exc}", url=url) from None
+            raise IndexAccessError(f"invalid URL {redact_url(url)}: {exc}", url=url) from None
 
     def read(
         self,
@@ -427,7 +440,7 @@ class _Http:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise IndexAccessError(
-                f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+                f"GET {redact_url(url)}: {what} larger than {_mb(max_bytes)}", url=url
             )
         chunks: list[bytes] = []
         total = 0
@@ -436,7 +449,7 @@ class _Http:
                 total += len(chunk)
                 if total > max_bytes:
                     raise IndexAccessError(
-                        f"GET {redact(url)}: {what} larger than {_mb(max_bytes)}", url=url
+                        f"GET {redact_url(url)}: {what} larger than {_mb(max_bytes)}", url=url
                     )
                 if sink is None:
                     chunks.append(chunk)
@@ -444,7 +457,7 @@ class _Http:
                     sink(chunk)
                 if time.monotonic() > deadline.at:
                     raise IndexAccessError(
-                        f"GET {redact(url)}: no complete answer within {deadline.seconds:g} s",
+                        f"GET {redact_url(url)}: no complete answer within {deadline.seconds:g} s",
                         url=url,
                     )
         except httpx.TimeoutException:
@@ -453,11 +466,16 @@ class _Http:
             ) from None
         except httpx.DecodingError as exc:
             raise IndexAccessError(
-                f"GET {redact(url)}: cannot decode the answer: {exc}", url=url
+                f"GET {redact_url(url)}: cannot decode the answer: {exc}", url=url
             ) from None
         except httpx.TransportError as exc:
             raise _RetryableError(_describe(exc, mid_body=True)) from None
         return b"".join(chunks)
+
+
+def _downgrades(source: str, target: str) -> bool:
+    """Whether a redirect from ``source`` to ``target`` leaves https for plain http."""
+    return urlsplit(source).scheme.lower() == "https" and urlsplit(target).scheme.lower() == "http"
 
 
 def _describe(exc: httpx.TransportError, *, mid_body: bool = False) -> str:
@@ -657,6 +675,8 @@ class IndexClient:
         try:
             result = work()
         except BaseException as exc:
+            if isinstance(exc, DepslimError):
+                _redact_error(exc)
             slot.future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
@@ -689,11 +709,15 @@ class IndexClient:
         for link in links:
             self._background(("metadata", link.url), partial(self._metadata, link))
 
-    def file_sha256(self, link: Link) -> str:
-        """The file's sha256: the index's if it gave one, else download and hash it."""
+    def file_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        """The file's sha256: the index's if it gave one, else download and hash it.
+
+        A wheel downloaded here has its own METADATA compared with ``expected`` (the
+        metadata the resolution used), as :meth:`verified_sha256` does.
+        """
         if link.sha256:
             return link.sha256.lower()
-        return self._once(("sha256", link.url), lambda: self._compute_sha256(link))
+        return self._once(("sha256", link.url), lambda: self._compute_sha256(link, expected))
 
     def link_for_url(self, name: NormalizedName | str, url: str) -> Link:
         """A link for a direct reference (``name @ url``); hashes from the URL fragment.
@@ -728,11 +752,11 @@ class IndexClient:
                 else ""
             )
             raise InputError(
-                f"{redact(url)} (for {project}) does not name a wheel or an sdist file{hint}"
+                f"{redact_url(url)} (for {project}) does not name a wheel or an sdist file{hint}"
             )
         found, version, kind, tags, build = parsed
         if found != project:
-            raise InputError(f"{redact(url)} is a file of {found}, not of {project}")
+            raise InputError(f"{redact_url(url)} is a file of {found}, not of {project}")
         return Link(
             url=file_url,
             filename=filename,
@@ -746,15 +770,22 @@ class IndexClient:
             size=size,
         )
 
-    def verified_sha256(self, link: Link) -> str:
+    def verified_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
         """The file's sha256 computed from its bytes, checked against the index's hash.
 
         The file is streamed once (nothing written to disk) and the result cached by
         URL and size, so later locks skip it. A listing whose hash does not match the
         bytes raises :class:`HashMismatchError` naming the URL: a wrong hash is never
         written into a lock.
+
+        With ``expected`` (the metadata the resolution used for this file's release),
+        a wheel's own METADATA, read from the very bytes that were hashed, must match
+        it (:func:`~depslim.index.metadata.metadata_differences`), else
+        :class:`~depslim.index.metadata.MetadataMismatchError` (exit 3) names the file.
+        What a verified wheel carries is cached by its sha256, so a later lock compares
+        without downloading again.
         """
-        return self._once(("verified", link.url), lambda: self._verify(link))
+        return self._once(("verified", link.url), lambda: self._verify(link, expected))
 
     # -- extras beyond the protocol ----------------------------------------------------
 
@@ -776,7 +807,7 @@ class IndexClient:
             lambda: self._with_wheel_reader(
                 link,
                 lambda reader: read_zip_directory(
-                    reader, tail=self.settings.range_tail, source=link.url
+                    reader, tail=self.settings.range_tail, source=redact_url(link.url)
                 ),
             ),
         )
@@ -805,7 +836,9 @@ class IndexClient:
 
     def _wheel_facts(self, link: Link) -> FileFacts:
         def read(reader: RangeReader) -> FileFacts:
-            entries = read_zip_directory(reader, tail=self.settings.range_tail, source=link.url)
+            entries = read_zip_directory(
+                reader, tail=self.settings.range_tail, source=redact_url(link.url)
+            )
             return FileFacts(
                 download_size=reader.size,
                 installed_size=installed_size(entries),
@@ -818,15 +851,29 @@ class IndexClient:
     # -- pages -------------------------------------------------------------------------
 
     def _collect_links(self, project: NormalizedName) -> tuple[Link, ...]:
+        """The files of ``project`` from the indexes it may come from (see ``binding``).
+
+        A bound project: its first bound index that lists it. An unbound one: every
+        default index is asked; several offering it must offer the same files.
+        """
         sources = self.routing.sources_for(project)
-        found: list[Link] = []
+        bound = project in self.routing.bound
+        offers: list[ProjectPage] = []
         for source in sources:
             if source.kind == FIND_LINKS:
                 continue
             page = self._project_page(source, project)
-            if page is not None:
-                found.extend(link for link in page.links if link.name == project)
-                break  # the first index that has the project wins
+            if page is None:
+                continue
+            links = tuple(link for link in page.links if link.name == project)
+            if bound:
+                offers = [replace(page, links=links)]
+                break  # the first bound index that has the project
+            if links:
+                offers.append(replace(page, links=links))
+        if len(offers) > 1:
+            offers = [replace(page, links=self._with_local_hashes(page.links)) for page in offers]
+        found = list(choose_offer(project, offers))
         for source in sources:
             if source.kind == FIND_LINKS:
                 found.extend(link for link in self._find_links(source) if link.name == project)
@@ -834,6 +881,17 @@ class IndexClient:
         for link in found:
             unique.setdefault(link.url, link)
         return tuple(unique.values())
+
+    def _with_local_hashes(self, links: Sequence[Link]) -> tuple[Link, ...]:
+        """Links of a local index with the sha256 it cannot list, so mirrors compare."""
+        out = []
+        for link in links:
+            if link.sha256 or not is_local(link.url):
+                out.append(link)
+                continue
+            digest = sha256_file(local_path(link.url))
+            out.append(replace(link, hashes=MappingProxyType({**link.hashes, "sha256": digest})))
+        return tuple(out)
 
     def _project_page(self, source: IndexSource, project: NormalizedName) -> ProjectPage | None:
         if is_local(source.url):
@@ -845,7 +903,7 @@ class IndexClient:
             lambda fetched: self._parse_page(fetched, index=source.url, project=project),
         )
         if page is None:
-            note = f"{redact(url)}: {_reason(status)}"
+            note = f"{redact_url(url)}: {_reason(status)}"
             with self._lock:
                 self._absent.setdefault(project, []).append(note)
         return page
@@ -861,7 +919,7 @@ class IndexClient:
             )
             if page is None:
                 raise IndexAccessError(
-                    f"find-links page {redact(source.url)}: {_reason(status)}", url=source.url
+                    f"find-links page {redact_url(source.url)}: {_reason(status)}", url=source.url
                 )
             return page.links
 
@@ -876,7 +934,7 @@ class IndexClient:
         if kind in _HTML_TYPES:
             return parse_html_page(fetched.body, url=fetched.url, index=index, project=project)
         raise IndexAccessError(
-            f"{redact(fetched.url)}: unexpected Content-Type {kind!r} "
+            f"{redact_url(fetched.url)}: unexpected Content-Type {kind!r} "
             "(expected a PEP 691 JSON or PEP 503 HTML page)",
             url=fetched.url,
         )
@@ -898,14 +956,14 @@ class IndexClient:
         if self.settings.offline:
             if cached is None:
                 raise IndexAccessError(
-                    f"{redact(url)} is not in the cache and --offline forbids the network: "
+                    f"{redact_url(url)} is not in the cache and --offline forbids the network: "
                     "run once without --offline",
                     url=url,
                 )
             self._http.event("page-cached", url)
             if cached.status in _ABSENT:
                 return cached.status, None
-            return 200, parse(_from_cache(cached))
+            return 200, parse(_from_cache(cached, url))
         if (
             revalidate
             and self.settings.honor_max_age
@@ -918,7 +976,7 @@ class IndexClient:
             if cached.status in _ABSENT:
                 return cached.status, None
             try:
-                return 200, parse(_from_cache(cached))
+                return 200, parse(_from_cache(cached, url))
             except IndexAccessError:
                 return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
@@ -944,11 +1002,11 @@ class IndexClient:
             conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
             if cached is None or not conditional:
                 raise IndexAccessError(
-                    f"GET {redact(url)}: 304 Not Modified for a page never fetched", url=url
+                    f"GET {redact_url(url)}: 304 Not Modified for a page never fetched", url=url
                 )
             self._http.event("page-cached", url)
             try:
-                revalidated = parse(_from_cache(cached))
+                revalidated = parse(_from_cache(cached, url))
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
@@ -989,7 +1047,7 @@ class IndexClient:
             return f"metadata-sha256:{link.metadata_hashes['sha256'].lower()}"
         if link.sha256:
             return f"file-sha256:{link.sha256.lower()}"
-        return f"url:{link.url}"
+        return f"url:{redact_url(link.url)}"
 
     def _metadata(self, link: Link) -> CoreMetadata:
         key = self._metadata_key(link)
@@ -1052,7 +1110,9 @@ class IndexClient:
                     return _check_identity(link, cached)
             self._http.event("build", link.url)
             index_url = self.routing.default[0].url if self.routing.default else None
-            find_links = [source.url for source in self.routing.find_links]
+            find_links = [expand_url(source.url, os.environ) for source in self.routing.find_links]
+            if index_url is not None:
+                index_url = expand_url(index_url, os.environ)  # pip does not expand argv
             if index_url is not None and is_local(index_url):
                 # depslim also reads a flat directory of files as an index; pip only
                 # as a find-links location.
@@ -1078,7 +1138,9 @@ class IndexClient:
         if link.metadata_hashes is not None:
             data = self._pep658(link)
             if data is not None:
-                return parse_core_metadata(data, source=_strip_fragment(link.url) + ".metadata")
+                return parse_core_metadata(
+                    data, source=redact_url(_strip_fragment(link.url)) + ".metadata"
+                )
         if link.is_wheel:
             raw = self._with_wheel_reader(
                 link,
@@ -1087,10 +1149,10 @@ class IndexClient:
                     name=link.name,
                     version=link.version,
                     tail=self.settings.range_tail,
-                    source=link.url,
+                    source=redact_url(link.url),
                 ),
             )
-            return parse_core_metadata(raw, source=link.url)
+            return parse_core_metadata(raw, source=redact_url(link.url))
         if is_local(link.url):
             path = local_path(link.url)
             try:
@@ -1266,10 +1328,11 @@ class IndexClient:
         if self.cache is not None and not link.sha256:
             self.cache.put_file_hash(link.url, link.size, digest)
 
-    def _verify(self, link: Link) -> str:
-        expected = (link.sha256 or "").lower() or None
+    def _verify(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        expected_sha = (link.sha256 or "").lower() or None
+        compare = expected is not None and link.is_wheel
         if is_local(link.url):
-            return self._compute_sha256(link)
+            return self._compute_sha256(link, expected)
         cached = self.cache.get_file_hash(link.url, link.size) if self.cache else None
         if cached is None:
             if self.settings.offline:
@@ -1280,19 +1343,28 @@ class IndexClient:
                 )
             url = _strip_fragment(link.url)
             self._http.event("verify", url)
+            keep = max(self.settings.range_tail, _VERIFY_TAIL)
 
-            def consume(response: httpx.Response, deadline: _Deadline) -> dict[str, str]:
+            def consume(
+                response: httpx.Response, deadline: _Deadline
+            ) -> tuple[dict[str, str], _Tail]:
                 hashing = _Hashing(link.hashes)  # fresh for every attempt (retries)
+                tail = _Tail(keep if compare else 0)
+
+                def sink(chunk: bytes) -> None:
+                    hashing.update(chunk)
+                    tail.update(chunk)
+
                 self._http.read(
                     response,
                     deadline,
                     max_bytes=self.settings.max_download_size,
                     what="file",
-                    sink=hashing.update,
+                    sink=sink,
                 )
-                return hashing.hexdigests()
+                return hashing.hexdigests(), tail
 
-            digests = self._http.request(
+            digests, tail = self._http.request(
                 url,
                 ok=frozenset({200}),
                 consume=consume,
@@ -1301,32 +1373,79 @@ class IndexClient:
             )
             _check_hashes(link.url, link.hashes, digests)
             cached = digests["sha256"]
+            if compare and expected is not None:
+                try:
+                    self._check_wheel_metadata(link, expected, tail.reader(), cached)
+                except _OutsideTailError:
+                    # METADATA lies before the bytes kept: read it from a full copy,
+                    # hash-checked again, never from a separate (unverified) range.
+                    self._check_downloaded_metadata(link, expected, cached)
             if self.cache is not None:
                 self.cache.put_file_hash(link.url, link.size, cached)
-        elif expected is not None and cached != expected:
-            raise HashMismatchError(
-                f"{redact(link.url)}: the index now lists sha256 {expected}, but the file "
-                f"was verified earlier as {cached}: the listing or the file changed",
-                url=link.url,
-            )
+        else:
+            if expected_sha is not None and cached != expected_sha:
+                raise HashMismatchError(
+                    f"{redact_url(link.url)}: the index now lists sha256 {expected_sha}, but "
+                    f"the file was verified earlier as {cached}: the listing or the file changed",
+                    url=link.url,
+                )
+            if compare and expected is not None:
+                known = self.cache.get_metadata(_wheel_key(cached)) if self.cache else None
+                if known is None:
+                    self._check_downloaded_metadata(link, expected, cached)
+                else:
+                    _compare_metadata(link, expected, known)
         with self._lock:
             self._computed_sha256[link.url] = cached
         return cached
 
-    def _compute_sha256(self, link: Link) -> str:
+    def _check_wheel_metadata(
+        self, link: Link, expected: CoreMetadata, reader: RangeReader, digest: str
+    ) -> None:
+        """Read the wheel's own METADATA through ``reader``, keep it by ``digest``, compare."""
+        source = redact_url(_strip_fragment(link.url))
+        raw = wheel_metadata(
+            reader,
+            name=link.name,
+            version=link.version,
+            tail=self.settings.range_tail,
+            source=source,
+        )
+        found = parse_core_metadata(raw, source=source)
+        if self.cache is not None:
+            self.cache.put_metadata(_wheel_key(digest), found)
+        _compare_metadata(link, expected, found)
+
+    def _check_downloaded_metadata(self, link: Link, expected: CoreMetadata, digest: str) -> None:
+        """Download the wheel whole (hash-checked) and compare its METADATA."""
+        path = self._download(replace(link, hashes=MappingProxyType({"sha256": digest})))
+        try:
+            self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
+        finally:
+            _unlink(path)
+
+    def _compute_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
+        compare = expected is not None and link.is_wheel
         if is_local(link.url):
-            digest = sha256_file(local_path(link.url))
+            path = local_path(link.url)
+            digest = sha256_file(path)
             hashing = {"sha256": digest}
             _check_hashes(link.url, link.hashes, hashing)
+            if compare and expected is not None:
+                self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
             return digest
         with self._lock:
             known = self._computed_sha256.get(link.url)
+        if known is None and self.cache is not None:
+            known = self.cache.get_file_hash(link.url, link.size)
         if known is not None:
+            if compare and expected is not None:
+                seen = self.cache.get_metadata(_wheel_key(known)) if self.cache else None
+                if seen is None:
+                    self._check_downloaded_metadata(link, expected, known)
+                else:
+                    _compare_metadata(link, expected, seen)
             return known
-        if self.cache is not None:
-            cached = self.cache.get_file_hash(link.url, link.size)
-            if cached is not None:
-                return cached
         if self.settings.offline:
             raise IndexAccessError(
                 f"the sha256 of {link.filename} is not in the cache and --offline forbids "
@@ -1334,16 +1453,104 @@ class IndexClient:
                 url=link.url,
             )
         path = self._download(link)
-        _unlink(path)
-        with self._lock:
-            return self._computed_sha256[link.url]
+        try:
+            with self._lock:
+                digest = self._computed_sha256[link.url]
+            if compare and expected is not None:
+                self._check_wheel_metadata(link, expected, FileRangeReader(path), digest)
+        finally:
+            _unlink(path)
+        return digest
+
+
+_VERIFY_TAIL = 8 * _MIB
+"""Bytes kept from the end of a wheel streamed for its hash: its METADATA is read from
+them (wheels put ``.dist-info`` last), so verifying costs no second download."""
+
+
+class _OutsideTailError(Exception):
+    """A read reached before the bytes kept from a streamed file."""
+
+
+class _Tail:
+    """Keeps at least the last ``keep`` bytes of a stream (whole chunks)."""
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._chunks: deque[bytes] = deque()
+        self._kept = 0
+        self._total = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._total += len(chunk)
+        if self._keep <= 0:
+            return
+        self._chunks.append(chunk)
+        self._kept += len(chunk)
+        while self._chunks and self._kept - len(self._chunks[0]) >= self._keep:
+            self._kept -= len(self._chunks.popleft())
+
+    def reader(self) -> _TailReader:
+        return _TailReader(self._total, self._total - self._kept, b"".join(self._chunks))
+
+
+class _TailReader:
+    """A :class:`RangeReader` over the kept tail of a file that was streamed once."""
+
+    def __init__(self, size: int, start: int, data: bytes) -> None:
+        self._size, self._start, self._data = size, start, data
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, start: int, length: int) -> bytes:
+        if start < self._start:
+            raise _OutsideTailError
+        offset = start - self._start
+        return self._data[offset : offset + max(length, 0)]
+
+
+def _redact_error(exc: DepslimError) -> None:
+    """Strip credentials from an error's message and URL before anyone shows it.
+
+    Messages built here already name URLs without them; this catches the ones built
+    from a URL deeper down (a page's parse error names the URL it was served from).
+    """
+    message = redact_text(exc.message)
+    if message != exc.message:
+        exc.message = message
+        exc.args = (message,)
+    url = getattr(exc, "url", None)
+    if isinstance(url, str):
+        exc.url = redact_url(url)  # type: ignore[attr-defined]
+    output = getattr(exc, "output", None)  # a failed build's last lines
+    if isinstance(output, str):
+        exc.output = redact_text(output)  # type: ignore[attr-defined]
+
+
+def _wheel_key(sha256: str) -> str:
+    """Cache key of the METADATA read from the verified wheel with this sha256."""
+    return f"wheel-sha256:{sha256.lower()}"
+
+
+def _compare_metadata(link: Link, expected: CoreMetadata, found: CoreMetadata) -> None:
+    differences = metadata_differences(expected, found)
+    if differences:
+        raise MetadataMismatchError(
+            f"{link.filename} (from {redact_url(_strip_fragment(link.url))}): the wheel's own "
+            "METADATA differs from the metadata the resolution used, which the index served "
+            "separately: " + "; ".join(differences) + ". The index is inconsistent or "
+            "tampered with; the lock is refused",
+            url=link.url,
+        )
 
 
 def _check_identity(link: Link, meta: CoreMetadata) -> CoreMetadata:
     """``meta`` if it names the project and version ``link``'s file name says."""
     if meta.name != link.name or meta.version != link.version:
         raise IndexAccessError(
-            f"{redact(link.url)}: the metadata names {meta.name} {meta.version}, "
+            f"{redact_url(link.url)}: the metadata names {meta.name} {meta.version}, "
             f"the file name {link.name} {link.version}",
             url=link.url,
         )
@@ -1364,8 +1571,11 @@ def _max_age(cache_control: str | None) -> int | None:
     return age
 
 
-def _from_cache(cached: CachedPage) -> _Fetched:
-    return _Fetched(200, cached.body, cached.content_type, cached.base_url or cached.url)
+def _from_cache(cached: CachedPage, url: str) -> _Fetched:
+    """A cached page as fetched from ``url``: the cache keeps no credentials, so the
+    base URL its relative links resolve against gets ``url``'s again."""
+    base = with_credentials_of(cached.base_url or cached.url, url)
+    return _Fetched(200, cached.body, cached.content_type, base)
 
 
 def _unlink(path: Path) -> None:

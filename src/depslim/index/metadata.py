@@ -38,11 +38,13 @@ from depslim.models import CoreMetadata
 
 __all__ = [
     "BytesRangeReader",
+    "MetadataMismatchError",
     "RangeReader",
     "ZipEntry",
     "build_required_message",
     "installed_size",
     "is_static",
+    "metadata_differences",
     "parse_core_metadata",
     "parse_core_metadata_with_problems",
     "parse_top_level_txt",
@@ -130,6 +132,60 @@ def parse_core_metadata_with_problems(
 def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     """Parse METADATA/PKG-INFO leniently; see :func:`parse_core_metadata_with_problems`."""
     return parse_core_metadata_with_problems(data, source=source)[0]
+
+
+class MetadataMismatchError(IndexAccessError):
+    """A downloaded wheel's own METADATA differs from the metadata the resolution used.
+
+    The index served one thing to resolve with (a PEP 658 file, whose listed hash can
+    lie as well) and another in the wheel: the lock is refused (exit 3).
+    """
+
+
+def _requirement_key(requirement: Requirement) -> str:
+    extras = ",".join(sorted(canonicalize_name(e) for e in requirement.extras))
+    text = canonicalize_name(requirement.name) + (f"[{extras}]" if extras else "")
+    text += f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
+    return text + (f"; {requirement.marker}" if requirement.marker is not None else "")
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(values) or "nothing"
+
+
+def metadata_differences(used: CoreMetadata, found: CoreMetadata) -> tuple[str, ...]:
+    """What differs between two metadata of one file, one line per field; empty if none.
+
+    Compares what resolution reads: Name, Version, Requires-Dist (as a set, spelling
+    normalised), Requires-Python and Provides-Extra. ``used`` is what the resolution
+    used, ``found`` what the wheel itself carries.
+    """
+    out = []
+    if used.name != found.name:
+        out.append(f"Name: resolved with {used.name}, the wheel says {found.name}")
+    if used.version != found.version:
+        out.append(f"Version: resolved with {used.version}, the wheel says {found.version}")
+    used_requires = {_requirement_key(r) for r in used.requires_dist}
+    found_requires = {_requirement_key(r) for r in found.requires_dist}
+    if used_requires != found_requires:
+        out.append(
+            "Requires-Dist: only in the metadata resolved with: "
+            f"{_listed(sorted(used_requires - found_requires))}; only in the wheel: "
+            f"{_listed(sorted(found_requires - used_requires))}"
+        )
+    used_python = str(used.requires_python) if used.requires_python is not None else ""
+    found_python = str(found.requires_python) if found.requires_python is not None else ""
+    if used_python != found_python:
+        out.append(
+            f"Requires-Python: resolved with {used_python or 'none'}, "
+            f"the wheel says {found_python or 'none'}"
+        )
+    if set(used.provides_extra) != set(found.provides_extra):
+        out.append(
+            f"Provides-Extra: resolved with {_listed(sorted(used.provides_extra))}, "
+            f"the wheel says {_listed(sorted(found.provides_extra))}"
+        )
+    return tuple(out)
 
 
 def is_static(meta: CoreMetadata) -> bool:

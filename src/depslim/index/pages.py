@@ -43,17 +43,30 @@ _WEB_SCHEMES = frozenset({"http", "https"})
 
 
 class _AnchorCollector(HTMLParser):
-    """Collects ``<a>`` attributes, ``<base href>`` and the PEP 629 version meta tag."""
+    """Collects ``<a>`` attributes, ``<base href>`` and the PEP 629 version meta tag.
+
+    It also notes what shows that the page was not read as a whole (see
+    :func:`_collect`): a start tag whose raw text swallowed other markup (an attribute
+    quote never closed), and which of ``<html>``/``<body>`` were opened and closed.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.anchors: list[tuple[dict[str, str | None], list[str]]] = []
         self.base: str | None = None
         self.api_version: str | None = None
+        self.swallowed: str | None = None
+        self.opened: set[str] = set()
+        self.closed: set[str] = set()
         self._text: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         # Attribute values arrive HTML-unescaped (``&gt;=3.8`` is ``>=3.8`` here).
+        raw = self.get_starttag_text() or ""
+        if self.swallowed is None and _MARKUP_INSIDE.search(raw, 1):
+            self.swallowed = raw
+        if tag in _MUST_CLOSE:
+            self.opened.add(tag)
         if tag == "a":
             attributes = dict(attrs)
             self._text = []
@@ -71,6 +84,8 @@ class _AnchorCollector(HTMLParser):
             self._text = None
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in _MUST_CLOSE:
+            self.closed.add(tag)
         if tag == "a":
             self._text = None
 
@@ -78,8 +93,31 @@ class _AnchorCollector(HTMLParser):
         if self._text is not None:
             self._text.append(data)
 
+    @property
+    def unparsed(self) -> str:
+        """Input the parser still holds back: an unfinished tag, comment or script."""
+        return self.rawdata
+
+
+#: Elements that, once opened, must be closed: a page cut short misses their end tags.
+_MUST_CLOSE = frozenset({"html", "body"})
+#: Markup inside a start tag's raw text: an attribute quote that was never closed.
+_MARKUP_INSIDE = re.compile(r"<\s*[A-Za-z/!]")
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
 
 def _collect(content: bytes, url: str) -> _AnchorCollector:
+    """Parse a page, or raise :class:`IndexAccessError` if it does not parse as a whole.
+
+    html.parser is lenient: it silently drops an unfinished tag at the end, lets an
+    unclosed quote swallow the anchors after it, and reads a page cut after any anchor
+    as complete. Each of these would be a partial listing (an older pin, chosen
+    silently), so each is an error naming the URL instead.
+    """
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -89,11 +127,25 @@ def _collect(content: bytes, url: str) -> _AnchorCollector:
     collector = _AnchorCollector()
     try:
         collector.feed(text)
+        left = collector.unparsed
         collector.close()
     except (AssertionError, ValueError) as exc:
         # html.parser is lenient, but some malformed declarations (``<![``) still
         # raise from deep inside it.
         raise IndexAccessError(f"broken HTML page from {url}: {exc}", url=url) from None
+    problem = None
+    if "<" in left:
+        problem = f"it ends inside a tag, comment or script ({_snippet(left)})"
+    elif collector.swallowed is not None:
+        problem = f"a quote is never closed in {_snippet(collector.swallowed)}"
+    elif unclosed := sorted(collector.opened - collector.closed):
+        tags = " and ".join(f"<{tag}>" for tag in unclosed)
+        problem = f"it opens {tags} but never closes {'them' if len(unclosed) > 1 else 'it'}"
+        problem += " (cut short?)"
+    if problem is not None:
+        raise IndexAccessError(
+            f"broken HTML page from {url}: {problem}; refusing a partial listing", url=url
+        )
     _check_api_version(collector.api_version, url)
     return collector
 

@@ -24,6 +24,7 @@ __all__ = [
     "link_fits_python",
     "link_fits_target",
     "pick_metadata_link",
+    "yanked_allowed",
 ]
 
 
@@ -97,13 +98,14 @@ def group_candidates(
 
     A version is a candidate when at least one of its files fits the target. Yanked
     files are kept only for versions in ``allow_yanked`` (pinned with ``==``), as
-    PEP 592 asks. ``binary`` applies ``--only-binary`` / ``--no-binary``.
+    PEP 592 asks (see :func:`yanked_allowed`). ``binary`` applies ``--only-binary`` /
+    ``--no-binary``.
     """
     by_version: dict[Version, list[Link]] = defaultdict(list)
     for link in links:
         if link.name != name:
             continue
-        if link.is_yanked and link.version not in allow_yanked:
+        if link.is_yanked and not yanked_allowed(link.version, allow_yanked):
             continue
         if not link_fits_target(link, target) or not link_fits_python(link, target):
             continue
@@ -115,6 +117,20 @@ def group_candidates(
         files = sorted(by_version[version], key=lambda lk: _link_order(lk, target))
         out.append(Candidate(name=name, version=version, links=tuple(files)))
     return out
+
+
+def yanked_allowed(version: Version, pins: frozenset[Version]) -> bool:
+    """Whether a yanked ``version`` is pinned exactly by one of ``pins`` (``==`` versions).
+
+    As ``==`` matches it, a pin without a local label (``torch==2.5.1``) pins the
+    local builds of that version too (``2.5.1+cpu``).
+    """
+    if version in pins:
+        return True
+    if version.local is None:
+        return False
+    public = Version(version.public)
+    return any(pin.local is None and pin == public for pin in pins)
 
 
 def _link_order(link: Link, target: Target) -> tuple[int, int, str]:

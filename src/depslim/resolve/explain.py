@@ -105,7 +105,7 @@ def conflict_causes(
 
 def _who(req: Req, parent: str | None) -> str:
     if req.url:
-        what = f"{req.name} @ {req.url}"
+        what = f"{req.name} @ {req.shown_url}"
     elif str(req.specifier):
         what = f"{req.name}{req.specifier}"
     else:

@@ -14,7 +14,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 
 from depslim.models import CoreMetadata
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     Info = RequirementInformation[Req, Candidate]
 
-__all__ = ["Descending", "Provider", "newest_first"]
+__all__ = ["Descending", "Provider", "exact_pins", "newest_first"]
 
 #: A hook applied to every requirement the resolver meets (the GPU→CPU swaps use it).
 RequirementHook = Callable[[Requirement], Requirement]
@@ -63,6 +63,23 @@ class Descending:
         return isinstance(other, Descending) and bool(self.key == other.key)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def exact_pins(reqs: Sequence[Req]) -> set[Version]:
+    """The versions ``reqs`` pin exactly (``==1.0``, ``===1.0``; not ``==1.*``).
+
+    Only these may be yanked releases (PEP 592). A ``===`` string that is no version
+    pins nothing here.
+    """
+    pinned = set()
+    for req in reqs:
+        for spec in req.specifier:
+            if spec.operator in ("==", "===") and "*" not in spec.version:
+                try:
+                    pinned.add(Version(spec.version))
+                except InvalidVersion:
+                    continue
+    return pinned
 
 
 def newest_first(candidate: Candidate) -> Any:
@@ -274,6 +291,10 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             self._metadata[key] = self.finder.metadata(pick_metadata_link(candidate))
         return self._metadata[key]
 
+    def read_metadata(self, candidate: Candidate) -> CoreMetadata | None:
+        """The metadata already read for ``candidate`` (``None`` if it never was)."""
+        return self._metadata.get((candidate.name, candidate.version, candidate.url))
+
     def _order_key(self, name: NormalizedName) -> Callable[[Candidate], Any]:
         preferred = self.preferred.get(name)
         base = self.candidate_key
@@ -284,12 +305,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         return key
 
     def _all_candidates(self, name: NormalizedName, reqs: Sequence[Req]) -> list[Candidate]:
-        pinned = {
-            Version(spec.version)
-            for r in reqs
-            for spec in r.specifier
-            if spec.operator in ("==", "===") and "*" not in spec.version
-        }
+        pinned = exact_pins(reqs)
         if name not in self._candidates or pinned:
             links = self.finder.links(name)
             found = group_candidates(

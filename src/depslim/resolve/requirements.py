@@ -13,6 +13,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.credentials import redact_url
+
 __all__ = ["PYTHON", "Req", "identifier_of", "split_identifier"]
 
 #: Identifier of the pseudo-project standing for the target's Python (never a real name).
@@ -40,6 +42,11 @@ class Req:
         )
 
     @property
+    def shown_url(self) -> str | None:
+        """The direct reference's URL as messages show it: without credentials."""
+        return None if self.url is None else redact_url(self.url)
+
+    @property
     def identifier(self) -> str:
         return identifier_of(self.name, self.extras)
 
@@ -48,7 +55,7 @@ class Req:
             return f"Python {self.specifier}"
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
         if self.url:
-            return f"{self.name}{extras} @ {self.url}"
+            return f"{self.name}{extras} @ {self.shown_url}"
         return f"{self.name}{extras}{self.specifier}"
 
 

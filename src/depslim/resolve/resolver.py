@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -26,6 +26,9 @@ from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, Re
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
 
+if TYPE_CHECKING:
+    from depslim.models import CoreMetadata
+
 __all__ = ["Resolution", "resolve"]
 
 MAX_ROUNDS = 200_000
@@ -33,13 +36,19 @@ MAX_ROUNDS = 200_000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Resolution:
-    """A pinned graph: one candidate per project, who requires whom, and the roots' origins."""
+    """A pinned graph: one candidate per project, who requires whom, and the roots' origins.
+
+    ``metadata`` is the core metadata the resolution read for each pinned candidate:
+    every wheel later downloaded for the lock must carry the same (see
+    :func:`depslim.index.metadata.metadata_differences`).
+    """
 
     target: Target
     candidates: Mapping[NormalizedName, Candidate]
     dependencies: Mapping[NormalizedName, tuple[NormalizedName, ...]]
     via: Mapping[NormalizedName, tuple[str, ...]]
     extras: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+    metadata: Mapping[NormalizedName, CoreMetadata] = field(default_factory=dict)
 
 
 class _Progress(BaseReporter[Req, Candidate, str]):
@@ -164,6 +173,11 @@ def resolve(
         dependencies={n: tuple(sorted(deps.get(n, ()))) for n in sorted(candidates)},
         via={n: tuple(sorted(via.get(n, ()))) for n in sorted(candidates)},
         extras={n: frozenset(e) for n, e in extras.items() if e},
+        metadata={
+            n: meta
+            for n in sorted(candidates)
+            if (meta := provider.read_metadata(candidates[n])) is not None
+        },
     )
 
 
