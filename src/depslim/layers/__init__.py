@@ -9,16 +9,19 @@ The stages, each usable alone:
   pins' sizes;
 * :func:`partition` chooses order and cut points → :class:`LayerPlan`
   (:func:`plan_to_dict` is the ``--json`` document);
-* :func:`render_snippet` / :func:`render_dockerfile` write the Docker side.
+* :func:`render_snippet` / :func:`render_dockerfile` / :func:`render_dockerignore` write
+  the Docker side; :func:`installed_estimate` weighs what an install writes.
 """
 
 from __future__ import annotations
 
 from depslim.layers.dockerfile import (
+    context_path,
     docker_platform,
     layer_filenames,
     pins_without_wheels,
     render_dockerfile,
+    render_dockerignore,
     render_snippet,
 )
 from depslim.layers.frequency import (
@@ -61,6 +64,7 @@ __all__ = [
     "LockHistory",
     "PinChanges",
     "Snapshot",
+    "context_path",
     "count_pin_changes",
     "docker_platform",
     "estimate_change_rates",
@@ -77,6 +81,7 @@ __all__ = [
     "read_lock_history",
     "release_times",
     "render_dockerfile",
+    "render_dockerignore",
     "render_snippet",
     "replay_rebuild_bytes",
     "volatility_rule",
