@@ -33,6 +33,12 @@ from depslim.layers.frequency import (
     volatility_rule,
 )
 from depslim.layers.history import read_lock_history
+from depslim.layers.installed import (
+    BYTECODE_MODEL,
+    InstalledEstimate,
+    installed_estimate,
+    sum_estimates,
+)
 from depslim.layers.partition import (
     expected_rebuild_bytes,
     monthly_rebuild_bytes,
@@ -56,8 +62,10 @@ from depslim.layers.snapshots import (
 )
 
 __all__ = [
+    "BYTECODE_MODEL",
     "ChangeEstimate",
     "Evidence",
+    "InstalledEstimate",
     "Layer",
     "LayerItem",
     "LayerPlan",
@@ -70,6 +78,7 @@ __all__ = [
     "estimate_change_rates",
     "expected_rebuild_bytes",
     "layer_filenames",
+    "installed_estimate",
     "layer_heading",
     "layer_items",
     "monthly_rebuild_bytes",
@@ -84,5 +93,6 @@ __all__ = [
     "render_dockerignore",
     "render_snippet",
     "replay_rebuild_bytes",
+    "sum_estimates",
     "volatility_rule",
 ]
