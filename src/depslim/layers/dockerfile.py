@@ -68,7 +68,7 @@ def layer_filenames(plan: LayerPlan) -> tuple[str, ...]:
 def pins_without_wheels(pins: Iterable[Pin]) -> tuple[NormalizedName, ...]:
     """Pins that must be built on the target: only sdists locked, or a VCS/path reference.
 
-    A pin whose files are unknown (no file listed, or only hashes without file names, as
+    A pin with a file of unknown name (no file listed, or hashes without file names, as
     read back from a requirements file) is not counted: nothing says it lacks a wheel.
     """
     needing: set[NormalizedName] = set()
@@ -77,8 +77,8 @@ def pins_without_wheels(pins: Iterable[Pin]) -> tuple[NormalizedName, ...]:
             if not pin.url.split("#", 1)[0].endswith(".whl"):
                 needing.add(pin.name)
             continue
-        known = [f.filename for f in pin.files if f.filename]
-        if known and not any(name.endswith(".whl") for name in known):
+        names = [f.filename for f in pin.files]
+        if names and all(names) and not any(name.endswith(".whl") for name in names):
             needing.add(pin.name)
     return tuple(sorted(needing))
 
