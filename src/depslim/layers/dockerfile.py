@@ -271,7 +271,11 @@ def render_dockerfile(
         lines.append(f"FROM --platform={platform} {image} AS app")
         lines.append(f"COPY {source} {_SOURCE}")
         if inside:
-            lines.append("RUN rm -rf " + " ".join(inside))
+            step = "RUN rm -rf " + " ".join(inside)
+            parents = sorted({posixpath.dirname(p) for p in inside} - {_SOURCE})
+            if parents:  # folders left empty go too (rmdir stops at the first non-empty one)
+                step += " && (rmdir -p " + " ".join(parents) + " 2>/dev/null || true)"
+            lines.append(step)
     lines.append("")
     lines.append(f"FROM --platform={platform} {image} AS runtime")
     add_user = (
