@@ -5,8 +5,8 @@ service) this script
 
 1. locks ``<set>/requirements.in`` with depslim for linux/amd64, CPython 3.11 (the base
    image's Python), and plans layers with ``depslim layers`` (4 layers);
-2. finds a *volatile* pin (in the last layer) and a *stable* pin (in the first) whose
-   previous release can be locked without changing any other pin;
+2. finds a *volatile* pin (in the last layer) and a *stable* pin (in the first layer,
+   else the next) whose previous release can be locked without changing any other pin;
 3. builds two Dockerfiles with a real builder (buildah: ``--isolation chroot --network
    host --layers --timestamp 0``):
 
@@ -128,7 +128,11 @@ def pins_of(path: Path) -> dict[str, Pin]:
 
 
 def previous_release_lock(
-    work: Path, base_in: Path, candidates: Sequence[str], base: dict[str, Version], torch: str | None
+    work: Path,
+    base_in: Path,
+    candidates: Sequence[str],
+    base: dict[str, Version],
+    torch: str | None,
 ) -> tuple[str, Path] | None:
     """The first candidate whose previous release locks with no other pin moving."""
     for name in candidates:
@@ -278,7 +282,9 @@ def console_scripts(wheel: zipfile.ZipFile) -> int:
         line = line.strip()
         if line.startswith("["):
             section = line
-        elif line and not line.startswith("#") and section in ("[console_scripts]", "[gui_scripts]"):
+        elif (
+            line and not line.startswith("#") and section in ("[console_scripts]", "[gui_scripts]")
+        ):
             count += 1
     return count
 
@@ -312,7 +318,12 @@ def serve_wheels(folder: Path) -> Iterator[str]:
             digest = run(["sha256sum", str(wheel)]).stdout.split()[0]
             links.append(f'<a href="{wheel.name}#sha256={digest}">{wheel.name}</a><br>')
         (page / "index.html").write_text("<html><body>" + "".join(links) + "</body></html>")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -336,13 +347,16 @@ def bench_set(name: str, work: Path, image: str, torch: str | None) -> dict[str,
     result = plan_layers(lock_path, max_layers=4, config=False)
     base_pins = pins_of(lock_path)
     by_size = {i.name: i.bytes for layer in result.plan.layers for i in layer.items}
-    first, last = result.plan.layers[0], result.plan.layers[-1]
+    last = result.plan.layers[-1]
 
     def ranked(layer: Any) -> list[str]:
         return sorted(layer.packages, key=lambda n: -by_size.get(n, 0))[:4]
 
     volatile = previous_release_lock(work, base_in, ranked(last), versions, torch)
-    stable = previous_release_lock(work, base_in, ranked(first), versions, torch)
+    # the first layer's pins, then the next layers' (a lone torch has no older release
+    # on a local torch index)
+    stable_candidates = [n for layer in result.plan.layers[:-1] for n in ranked(layer)]
+    stable = previous_release_lock(work, base_in, stable_candidates[:6], versions, torch)
     states: dict[str, tuple[Path, dict[str, Pin], str]] = {"cold": (lock_path, base_pins, "")}
     for label, found in (("volatile", volatile), ("stable", stable)):
         if found is None:
@@ -418,7 +432,9 @@ def summary(sets: list[dict[str, Any]]) -> str:
                 f"| {b['layout']} | {b['state']} | {b['seconds']} | {mb(b['image_bytes'])} | "
                 f"{deps} | {mb(b['new_layer_bytes'])}{kept if b['unchanged_layers_kept'] else ''} |"
             )
-        lines.append("| layer | plan (wheel files) | estimate (installed_estimate) | built | error |")
+        lines.append(
+            "| layer | plan (wheel files) | estimate (installed_estimate) | built | error |"
+        )
         lines.append("| ---: | ---: | ---: | ---: | ---: |")
         for k, (plan, est, real) in enumerate(
             zip(data["plan_bytes"], data["estimated_layer_bytes"], data["built_layer_bytes"]), 1

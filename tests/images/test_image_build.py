@@ -42,13 +42,13 @@ from support.wheels import build_wheel, file_sha256
 pytestmark = pytest.mark.image
 
 TARGET = Target.parse("linux/amd64", python="3.11")
-APP = '''\
+APP = """\
 import helper
 import volatilepkg
 import webcore
 
 print(webcore.__version__, volatilepkg.__version__, helper.__version__)
-'''
+"""
 
 
 def buildah(*args: str) -> str:
@@ -109,7 +109,9 @@ class Project:
             )
         )
         (self.root / ".dockerignore").write_text(
-            render_dockerignore(dockerfile=str(self.root / "deploy/Dockerfile"), context=str(self.root))
+            render_dockerignore(
+                dockerfile=str(self.root / "deploy/Dockerfile"), context=str(self.root)
+            )
         )
 
     def build(self, tag: str) -> str:

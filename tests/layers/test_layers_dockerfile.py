@@ -155,8 +155,9 @@ def test_without_bytecode_installs_no_compile_and_runtime_writes_none(plan) -> N
     installs = [line for line in parts["builder"] if "pip install" in line]
     assert len(installs) == 3
     assert all(" --no-compile " in line for line in installs)
-    assert 'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv" PYTHONDONTWRITEBYTECODE=1' in (
-        parts["runtime"]
+    assert (
+        'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv" PYTHONDONTWRITEBYTECODE=1'
+        in (parts["runtime"])
     )
 
 

@@ -150,7 +150,6 @@ def render_snippet(
     return "\n".join(lines) + "\n"
 
 
-
 def context_path(path: str, context: str | None) -> str:
     """``path`` as a ``COPY`` source: relative to the build context ``context``.
 
@@ -244,9 +243,7 @@ def render_dockerfile(
     compile_flag = "" if bytecode else " --no-compile"
     for layer, filename in zip(plan.layers, chosen, strict=True):
         prefix = f"{_PREFIXES}/{layer.index:02d}"
-        extra = (
-            f" --ignore-installed --no-warn-script-location{compile_flag} --prefix {prefix}"
-        )
+        extra = f" --ignore-installed --no-warn-script-location{compile_flag} --prefix {prefix}"
         lines.extend(
             _install_step(
                 layer,
