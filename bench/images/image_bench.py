@@ -62,6 +62,7 @@ from typing import Any
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from depslim.api._files import read_lock_file
 from depslim.api.layers import LayersResult
 from depslim.api.layers import layers as plan_layers
 from depslim.layers import (
@@ -71,7 +72,6 @@ from depslim.layers import (
     render_dockerignore,
     sum_estimates,
 )
-from depslim.api._files import read_lock_file
 from depslim.models import Pin, PinnedFile
 
 HERE = Path(__file__).resolve().parent
@@ -164,7 +164,7 @@ COPY . /app
 
 
 def write_context(
-    ctx: Path, app: Path, lock_path: Path, result: LayersResult, layout: str, image: str
+    ctx: Path, app: Path, lock_path: Path, result: LayersResult, *, layout: str, image: str
 ) -> None:
     if ctx.exists():
         shutil.rmtree(ctx)
@@ -229,7 +229,7 @@ def build(ctx: Path, tag: str, *, cold: bool) -> tuple[float, int, int, str]:
     if cold:
         cmd.append("--no-cache")
     started = time.monotonic()
-    done = subprocess.run([*cmd, str(ctx)], text=True, capture_output=True)
+    done = subprocess.run([*cmd, str(ctx)], check=False, text=True, capture_output=True)
     seconds = time.monotonic() - started
     log = done.stdout + done.stderr
     if done.returncode != 0:
@@ -240,7 +240,7 @@ def build(ctx: Path, tag: str, *, cold: bool) -> tuple[float, int, int, str]:
 
 
 def measure(
-    name: str, layout: str, state: str, tag: str, timing: tuple[float, int, int, str], cold: str
+    name: str, layout: str, state: str, *, tag: str, timing: tuple[float, int, int, str], cold: str
 ) -> Build:
     layer_sizes.cache_clear()
     sizes = layer_sizes()
@@ -273,18 +273,22 @@ def download_wheels(lock_path: Path, dest: Path) -> None:
     run([*cmd, "-r", str(lock_path), "-d", str(dest)])
 
 
+_SCRIPT_SECTIONS = ("[console_scripts]", "[gui_scripts]")
+
+
+_SCRIPT_SECTIONS = ("[console_scripts]", "[gui_scripts]")
+
+
 def console_scripts(wheel: zipfile.ZipFile) -> int:
     names = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
     if not names:
         return 0
     section, count = "", 0
-    for line in wheel.read(names[0]).decode().splitlines():
-        line = line.strip()
+    for raw in wheel.read(names[0]).decode().splitlines():
+        line = raw.strip()
         if line.startswith("["):
             section = line
-        elif (
-            line and not line.startswith("#") and section in ("[console_scripts]", "[gui_scripts]")
-        ):
+        elif line and not line.startswith("#") and section in _SCRIPT_SECTIONS:
             count += 1
     return count
 
@@ -352,11 +356,11 @@ def bench_set(name: str, work: Path, image: str, torch: str | None) -> dict[str,
     def ranked(layer: Any) -> list[str]:
         return sorted(layer.packages, key=lambda n: -by_size.get(n, 0))[:4]
 
-    volatile = previous_release_lock(work, base_in, ranked(last), versions, torch)
+    volatile = previous_release_lock(work, base_in, ranked(last), versions, torch=torch)
     # the first layer's pins, then the next layers' (a lone torch has no older release
     # on a local torch index)
     stable_candidates = [n for layer in result.plan.layers[:-1] for n in ranked(layer)]
-    stable = previous_release_lock(work, base_in, stable_candidates[:6], versions, torch)
+    stable = previous_release_lock(work, base_in, stable_candidates[:6], versions, torch=torch)
     states: dict[str, tuple[Path, dict[str, Pin], str]] = {"cold": (lock_path, base_pins, "")}
     for label, found in (("volatile", volatile), ("stable", stable)):
         if found is None:
@@ -378,10 +382,12 @@ def bench_set(name: str, work: Path, image: str, torch: str | None) -> dict[str,
         ctx = work / f"ctx-{layout}"
         cold_tag = f"localhost/depslim-bench-{name}-{layout}:cold"
         for state, (path, pins, _) in states.items():
-            write_context(ctx, source / "app", path, with_pins(result, pins), layout, image)
+            write_context(
+                ctx, source / "app", path, with_pins(result, pins), layout=layout, image=image
+            )
             tag = f"localhost/depslim-bench-{name}-{layout}:{state}"
             timing = build(ctx, tag, cold=state == "cold")
-            record = measure(name, layout, state, tag, timing, cold_tag)
+            record = measure(name, layout, state, tag=tag, timing=timing, cold=cold_tag)
             if layout == "layered" and state != "cold":
                 changed = {n for n in pins if pins[n].version != base_pins[n].version}
                 ids, made = image_layers(tag)
@@ -437,7 +443,13 @@ def summary(sets: list[dict[str, Any]]) -> str:
         )
         lines.append("| ---: | ---: | ---: | ---: | ---: |")
         for k, (plan, est, real) in enumerate(
-            zip(data["plan_bytes"], data["estimated_layer_bytes"], data["built_layer_bytes"]), 1
+            zip(
+                data["plan_bytes"],
+                data["estimated_layer_bytes"],
+                data["built_layer_bytes"],
+                strict=True,
+            ),
+            1,
         ):
             lines.append(f"| {k} | {mb(plan)} | {mb(est)} | {mb(real)} | {est / real - 1:+.1%} |")
     return "\n".join(lines)

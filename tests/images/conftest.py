@@ -42,7 +42,10 @@ def builder_missing() -> str | None:
     if os.geteuid() != 0:
         return "buildah builds here run as root (chroot isolation, rootful storage)"
     found = subprocess.run(
-        ["buildah", "inspect", "--type", "image", BASE_IMAGE], capture_output=True, text=True
+        ["buildah", "inspect", "--type", "image", BASE_IMAGE],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     if found.returncode != 0:
         return f"the base image {BASE_IMAGE} is missing (run scripts/setup-builder.sh as root)"

@@ -32,7 +32,7 @@ __all__ = [
     "sum_estimates",
 ]
 
-#: ``.pyc`` bytes ≈ slope × ``.py`` bytes + intercept (CPython 3.11, see module docstring).
+#: ``.pyc`` bytes ≈ slope * ``.py`` bytes + intercept (CPython 3.11, see module docstring).
 BYTECODE_MODEL = (1.026, 2794)
 _TAR_BLOCK = 512
 _LAUNCHER_BYTES = 230  # a console-script launcher pip writes to bin/

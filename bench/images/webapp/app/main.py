@@ -1,7 +1,6 @@
 """The benchmark's web application: enough imports to touch every big dependency."""
 
 import alembic
-import httpx
 import jinja2
 import redis
 import sqlalchemy
@@ -10,7 +9,7 @@ import tenacity
 from fastapi import FastAPI
 
 app = FastAPI()
-USED = (alembic, httpx, jinja2, redis, sqlalchemy, structlog, tenacity)
+USED = (alembic, jinja2, redis, sqlalchemy, structlog, tenacity)
 
 
 @app.get("/")
