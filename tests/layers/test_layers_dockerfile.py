@@ -89,6 +89,10 @@ def test_snippet_with_own_files_directory_and_pip(plan) -> None:
     assert text.endswith("RUN /venv/bin/pip check\n")
     with pytest.raises(InputError, match="as many requirements files"):
         render_snippet(plan, files=["only-one.txt"])
+    placed = render_snippet(plan, directory="/srv/app/deploy/layers", context="/srv/app")
+    assert f"COPY deploy/layers/{layer_filenames(plan)[0]} " in placed
+    with pytest.raises(InputError, match="outside the build context"):
+        render_snippet(plan, directory="/elsewhere", context="/srv/app")
 
 
 def stages(text: str) -> dict[str, list[str]]:

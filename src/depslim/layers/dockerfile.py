@@ -137,14 +137,17 @@ def render_snippet(
     files: Sequence[str] | None = None,
     pip: str = "pip",
     cache: str = "/root/.cache/pip",
+    context: str | None = None,
 ) -> str:
     """Lines to paste into a Dockerfile: a ``COPY`` + ``RUN pip install`` per layer, then
-    ``pip check``. ``directory`` is where the layer files sit in the build context."""
+    ``pip check``. ``directory`` is where the layer files sit: relative to the build
+    context, or with ``context``, a path like it (:func:`context_path`)."""
     chosen = _check_files(plan, files)
+    layer_dir = context_path(directory, context)
     lines = [_summary(plan)]
     for layer, filename in zip(plan.layers, chosen, strict=True):
         lines.extend(
-            _install_step(layer, filename, directory=directory, pip=pip, cache=cache, extra="")
+            _install_step(layer, filename, directory=layer_dir, pip=pip, cache=cache, extra="")
         )
     lines.append(f"RUN {pip} check")
     return "\n".join(lines) + "\n"
