@@ -387,6 +387,7 @@ def bench_set(name: str, work: Path, image: str, torch: str | None) -> dict[str,
             )
             tag = f"localhost/depslim-bench-{name}-{layout}:{state}"
             timing = build(ctx, tag, cold=state == "cold")
+            (work / f"build-{layout}-{state}.log").write_text(timing[3])
             record = measure(name, layout, state, tag=tag, timing=timing, cold=cold_tag)
             if layout == "layered" and state != "cold":
                 changed = {n for n in pins if pins[n].version != base_pins[n].version}
