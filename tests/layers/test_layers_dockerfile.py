@@ -12,6 +12,7 @@ from depslim.errors import InputError
 from depslim.layers import (
     Evidence,
     LayerItem,
+    context_path,
     docker_platform,
     layer_filenames,
     layer_heading,
@@ -19,6 +20,7 @@ from depslim.layers import (
     pins_without_wheels,
     plan_to_dict,
     render_dockerfile,
+    render_dockerignore,
     render_snippet,
 )
 from depslim.models import Pin, PinnedFile
@@ -87,36 +89,137 @@ def test_snippet_with_own_files_directory_and_pip(plan) -> None:
     assert text.endswith("RUN /venv/bin/pip check\n")
     with pytest.raises(InputError, match="as many requirements files"):
         render_snippet(plan, files=["only-one.txt"])
+    placed = render_snippet(plan, directory="/srv/app/deploy/layers", context="/srv/app")
+    assert f"COPY deploy/layers/{layer_filenames(plan)[0]} " in placed
+    with pytest.raises(InputError, match="outside the build context"):
+        render_snippet(plan, directory="/elsewhere", context="/srv/app")
+
+
+def stages(text: str) -> dict[str, list[str]]:
+    """The Dockerfile's lines per stage name (``FROM … AS name``)."""
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("FROM "):
+            current = line.rsplit(" AS ", 1)[1]
+            out[current] = []
+        elif current is not None and line:
+            out[current].append(line)
+    return out
 
 
 def test_full_dockerfile_without_sdists_has_no_compilers(plan) -> None:
     text = render_dockerfile(plan, target=Target.parse("linux/amd64", python="3.11"))
     lines = text.splitlines()
     assert lines[0] == "# syntax=docker/dockerfile:1"
-    builder = lines.index("FROM --platform=linux/amd64 python:3.11-slim AS builder")
-    runtime = lines.index("FROM --platform=linux/amd64 python:3.11-slim AS runtime")
-    assert builder < runtime
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    froms = [line for line in lines if line.startswith("FROM ")]
+    assert froms == [
+        f"FROM --platform=linux/amd64 python:3.11-slim AS {stage}"
+        for stage in ("builder", "app", "runtime")
+    ]
     assert "build-essential" not in text
     assert "apk add" not in text
-    assert lines[builder + 1] == "RUN python -m venv /opt/venv"
-    builder_part, runtime_part = lines[builder:runtime], lines[runtime:]
-    installs = [line.strip() for line in builder_part if "pip install" in line]
+    parts = stages(text)
+    builder, app, runtime = parts["builder"], parts["app"], parts["runtime"]
+    # byte-code compiled hash-based (reproducible): SOURCE_DATE_EPOCH is set for every RUN
+    assert builder[:2] == ["ARG SOURCE_DATE_EPOCH=0", "RUN python3 -m venv /opt/venv"]
+    installs = [line.strip() for line in builder if "pip install" in line]
     assert installs == [
-        "/opt/venv/bin/python -m pip install --no-deps --require-hashes --no-warn-script-location "
-        f"--prefix /opt/depslim/{k:02d} -r /tmp/depslim/{name}"
+        "/opt/venv/bin/python -m pip install --no-deps --require-hashes --ignore-installed "
+        f"--no-warn-script-location --prefix /opt/depslim/{k:02d} -r /tmp/depslim/{name}"
         for k, name in enumerate(layer_filenames(plan), 1)
     ]
-    assert (
-        runtime_part[1] == "RUN python -m venv /opt/venv && useradd --create-home --uid 10001 app"
+    # the runtime environment holds the locked pins only: no bundled pip or setuptools
+    assert runtime[0] == (
+        "RUN python3 -m venv --without-pip /opt/venv && useradd --create-home --uid 10001 app"
     )
-    assert runtime_part[2:5] == [
+    assert runtime[1:4] == [
         f"COPY --from=builder /opt/depslim/{k:02d}/ /opt/venv/" for k in (1, 2, 3)
     ]
-    check = runtime_part.index("RUN /opt/venv/bin/python -m pip check")
-    user = runtime_part.index("USER 10001:10001")
-    assert 5 == check < user
-    assert runtime_part[-1] == "COPY --chown=10001:10001 . /app"
-    assert 'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv"' in runtime_part
+    assert runtime[4] == (
+        "RUN PYTHONDONTWRITEBYTECODE=1 python3 -m pip --python /opt/venv/bin/python check"
+    )
+    assert runtime[5:] == [
+        'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv"',
+        "USER 10001:10001",
+        "WORKDIR /app",
+        "COPY --from=app --chown=10001:10001 /src/ /app/",
+    ]
+    # the application: the whole context less the layer inputs, copied last
+    assert app == ["COPY . /src", "RUN rm -rf /src/layers"]
+    assert not any("apt-get" in line or "pip install" in line for line in runtime)
+
+
+def test_without_bytecode_installs_no_compile_and_runtime_writes_none(plan) -> None:
+    text = render_dockerfile(
+        plan, target=Target.parse("linux/amd64", python="3.11"), bytecode=False
+    )
+    parts = stages(text)
+    installs = [line for line in parts["builder"] if "pip install" in line]
+    assert len(installs) == 3
+    assert all(" --no-compile " in line for line in installs)
+    assert (
+        'ENV PATH="/opt/venv/bin:$PATH" VIRTUAL_ENV="/opt/venv" PYTHONDONTWRITEBYTECODE=1'
+        in (parts["runtime"])
+    )
+
+
+def test_copy_paths_are_relative_to_the_build_context(plan) -> None:
+    target = Target.parse("linux/amd64", python="3.11")
+    text = render_dockerfile(
+        plan,
+        target=target,
+        directory="project/deploy/layers",
+        context="project",
+        app_exclude=["project/requirements.txt", "project/deploy/layers/../Dockerfile"],
+    )
+    copies = [line for line in text.splitlines() if line.startswith("COPY deploy/")]
+    assert copies == [
+        f"COPY deploy/layers/{name} /tmp/depslim/{name}" for name in layer_filenames(plan)
+    ]
+    assert (
+        "RUN rm -rf /src/deploy/Dockerfile /src/deploy/layers /src/requirements.txt"
+        " && (rmdir -p /src/deploy 2>/dev/null || true)"
+    ) in text
+    absolute = render_dockerfile(
+        plan, target=target, directory="/srv/app/layers/", context="/srv/app", app_source="src"
+    )
+    assert f"COPY layers/{layer_filenames(plan)[0]} " in absolute
+    # the layer files are not under the application's folder: nothing to remove
+    assert "COPY src /src" in absolute
+    assert "rm -rf" not in absolute
+    with pytest.raises(InputError, match="outside the build context"):
+        render_dockerfile(plan, target=target, directory="../layers", context=".")
+    with pytest.raises(InputError, match="outside the build context"):
+        render_dockerfile(plan, target=target, directory="/elsewhere/layers", context="/srv/app")
+    with pytest.raises(InputError, match="both as absolute paths"):
+        render_dockerfile(plan, target=target, directory="/srv/app/layers", context="app")
+
+
+def test_context_path() -> None:
+    assert context_path("layers", None) == "layers"
+    assert context_path("./layers/", None) == "layers"
+    assert context_path("", None) == "."
+    assert context_path("a/b/layers", "a") == "b/layers"
+    assert context_path("a", "a") == "."
+    assert context_path("/x/y", "/x") == "y"
+    with pytest.raises(InputError, match="outside the build context"):
+        context_path("../up", None)
+
+
+def test_dockerignore_keeps_vcs_caches_and_tests_out_but_not_the_layer_inputs() -> None:
+    text = render_dockerignore(dockerfile="deploy/Dockerfile", context=".", extra=["*.log"])
+    assert text.endswith("\n")
+    patterns = [line for line in text.splitlines() if line and not line.startswith("#")]
+    for needed in (".git", ".hg", ".svn", "**/__pycache__", ".venv", ".tox", "tests", ".env"):
+        assert needed in patterns
+    assert patterns[-3:] == ["deploy/Dockerfile", ".dockerignore", "*.log"]
+    # the builder copies the layer files: ignoring them would break the build
+    assert not any("layers" in p or "requirements" in p for p in patterns)
+    assert len(patterns) == len(set(patterns))
+    bare = render_dockerignore(dockerfile=None)
+    assert "Dockerfile" not in bare
 
 
 def test_full_dockerfile_builds_sdists_with_compilers_only_in_the_builder(plan) -> None:
@@ -132,6 +235,9 @@ def test_full_dockerfile_builds_sdists_with_compilers_only_in_the_builder(plan) 
         lines[compilers - 1] == "# compilers, because these pins have no wheel for linux/arm64: six"
     )
     assert lines[-1] == "WORKDIR /app"
+    assert "AS app" not in text
+    runtime_part = "\n".join(lines[runtime:])
+    assert "build-essential" not in runtime_part and "gcc" not in runtime_part
 
 
 def test_musl_targets_use_alpine_tools(plan) -> None:
@@ -170,6 +276,8 @@ def test_pins_without_wheels() -> None:
         pin("vcs", url="git+https://example.com/vcs.git@abc"),
         pin("wheel-url", url="https://example.com/x-1.0-py3-none-any.whl#sha256=00"),
         pin("nothing-known"),
+        pin("hashes-only", "", ""),  # read back from a requirements file: names unknown
+        pin("sdist-and-unknown", "s-1.0.tar.gz", ""),
     ]
     assert pins_without_wheels(pins) == ("sdist-only", "vcs")
 

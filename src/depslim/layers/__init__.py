@@ -9,16 +9,19 @@ The stages, each usable alone:
   pins' sizes;
 * :func:`partition` chooses order and cut points → :class:`LayerPlan`
   (:func:`plan_to_dict` is the ``--json`` document);
-* :func:`render_snippet` / :func:`render_dockerfile` write the Docker side.
+* :func:`render_snippet` / :func:`render_dockerfile` / :func:`render_dockerignore` write
+  the Docker side; :func:`installed_estimate` weighs what an install writes.
 """
 
 from __future__ import annotations
 
 from depslim.layers.dockerfile import (
+    context_path,
     docker_platform,
     layer_filenames,
     pins_without_wheels,
     render_dockerfile,
+    render_dockerignore,
     render_snippet,
 )
 from depslim.layers.frequency import (
@@ -30,6 +33,12 @@ from depslim.layers.frequency import (
     volatility_rule,
 )
 from depslim.layers.history import read_lock_history
+from depslim.layers.installed import (
+    BYTECODE_MODEL,
+    InstalledEstimate,
+    installed_estimate,
+    sum_estimates,
+)
 from depslim.layers.partition import (
     expected_rebuild_bytes,
     monthly_rebuild_bytes,
@@ -53,18 +62,22 @@ from depslim.layers.snapshots import (
 )
 
 __all__ = [
+    "BYTECODE_MODEL",
     "ChangeEstimate",
     "Evidence",
+    "InstalledEstimate",
     "Layer",
     "LayerItem",
     "LayerPlan",
     "LockHistory",
     "PinChanges",
     "Snapshot",
+    "context_path",
     "count_pin_changes",
     "docker_platform",
     "estimate_change_rates",
     "expected_rebuild_bytes",
+    "installed_estimate",
     "layer_filenames",
     "layer_heading",
     "layer_items",
@@ -77,7 +90,9 @@ __all__ = [
     "read_lock_history",
     "release_times",
     "render_dockerfile",
+    "render_dockerignore",
     "render_snippet",
     "replay_rebuild_bytes",
+    "sum_estimates",
     "volatility_rule",
 ]

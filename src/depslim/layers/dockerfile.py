@@ -2,22 +2,35 @@
 
 The snippet installs each layer's requirements file in its own ``RUN`` step (with a
 BuildKit cache mount for pip's cache, ``--no-deps --require-hashes``) and ends with
-``pip check``. The full Dockerfile has two stages:
+``pip check``. The full Dockerfile has three stages:
 
 * ``builder``: the target's Python image, compilers only when some pin has no wheel
-  for the target; one ``RUN`` per layer installs that layer into its own prefix
-  ``/opt/depslim/NN`` with the virtual environment's interpreter;
-* ``runtime``: the same image without compilers; a fresh virtual environment, one
-  ``COPY --from=builder`` per layer prefix into it (so the final image keeps one
-  image layer per plan layer, and an unchanged layer keeps its digest), ``pip check``,
-  then a non-root user and the application.
+  for the target; one ``COPY`` + ``RUN`` per layer installs that layer into its own
+  prefix ``/opt/depslim/NN`` with a virtual environment's interpreter (so scripts get
+  the runtime's shebang), ``--ignore-installed`` (the builder's own pip and setuptools
+  never hide a locked one) and ``SOURCE_DATE_EPOCH`` set, which makes the byte-code
+  pip compiles hash-based and so byte-identical from build to build;
+* ``app``: the build context copied once, minus the layer inputs and the lock
+  (a ``.dockerignore`` cannot drop them: the builder needs them), so the application
+  goes in last and clean;
+* ``runtime``: the same image without compilers or build tools; a virtual environment
+  made ``--without-pip`` (no interpreter-bundled pip or setuptools to clash with locked
+  ones), one ``COPY --from=builder`` per layer prefix into it (one image layer per plan
+  layer; an unchanged layer keeps its digest when the builder writes fixed timestamps,
+  see ``docs/docker.md``), ``pip check`` run by the image's own pip against the
+  environment, then a non-root user and the application.
+
+:func:`render_dockerignore` writes the ``.dockerignore`` that keeps VCS folders,
+caches, virtual environments and tests out of the build context.
 
 Pure: strings in, a string out. File names come from :func:`layer_filenames`, which the
-writer of the per-layer requirements files uses too.
+writer of the per-layer requirements files uses too. Paths given with ``context`` are
+rewritten relative to the build context (:func:`context_path`).
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Sequence
 
 from packaging.utils import NormalizedName
@@ -28,15 +41,19 @@ from depslim.models import Pin
 from depslim.target import Target
 
 __all__ = [
+    "context_path",
     "docker_platform",
     "layer_filenames",
     "pins_without_wheels",
     "render_dockerfile",
+    "render_dockerignore",
     "render_snippet",
 ]
 
 _ARCHES = {"x86_64": "amd64", "aarch64": "arm64"}
 _STAGING = "/tmp/depslim"  # noqa: S108 - a path inside the image, not on the host
+_PREFIXES = "/opt/depslim"
+_SOURCE = "/src"
 
 
 def layer_filenames(plan: LayerPlan) -> tuple[str, ...]:
@@ -51,18 +68,17 @@ def layer_filenames(plan: LayerPlan) -> tuple[str, ...]:
 def pins_without_wheels(pins: Iterable[Pin]) -> tuple[NormalizedName, ...]:
     """Pins that must be built on the target: only sdists locked, or a VCS/path reference.
 
-    A pin whose files are not known by name (only by hash) is not counted.
+    A pin with a file of unknown name (no file listed, or hashes without file names, as
+    read back from a requirements file) is not counted: nothing says it lacks a wheel.
     """
     needing: set[NormalizedName] = set()
     for pin in pins:
         if pin.url is not None:
             if not pin.url.split("#", 1)[0].endswith(".whl"):
                 needing.add(pin.name)
-        elif (
-            pin.files
-            and all(f.known for f in pin.files)
-            and not any(f.filename.endswith(".whl") for f in pin.files)
-        ):
+            continue
+        names = [f.filename for f in pin.files]
+        if names and all(names) and not any(name.endswith(".whl") for name in names):
             needing.add(pin.name)
     return tuple(sorted(needing))
 
@@ -121,17 +137,46 @@ def render_snippet(
     files: Sequence[str] | None = None,
     pip: str = "pip",
     cache: str = "/root/.cache/pip",
+    context: str | None = None,
 ) -> str:
     """Lines to paste into a Dockerfile: a ``COPY`` + ``RUN pip install`` per layer, then
-    ``pip check``. ``directory`` is where the layer files sit in the build context."""
+    ``pip check``. ``directory`` is where the layer files sit: relative to the build
+    context, or with ``context``, a path like it (:func:`context_path`)."""
     chosen = _check_files(plan, files)
+    layer_dir = context_path(directory, context)
     lines = [_summary(plan)]
     for layer, filename in zip(plan.layers, chosen, strict=True):
         lines.extend(
-            _install_step(layer, filename, directory=directory, pip=pip, cache=cache, extra="")
+            _install_step(layer, filename, directory=layer_dir, pip=pip, cache=cache, extra="")
         )
     lines.append(f"RUN {pip} check")
     return "\n".join(lines) + "\n"
+
+
+def context_path(path: str, context: str | None) -> str:
+    """``path`` as a ``COPY`` source: relative to the build context ``context``.
+
+    Both are taken relative to the same directory (or both absolute); ``None`` means
+    ``path`` already is relative to the context. A path outside the context is an
+    :class:`InputError`: Docker cannot copy from there.
+    """
+    clean = posixpath.normpath(path.replace("\\", "/")) if path else "."
+    if context is None:
+        relative = clean
+    else:
+        base = posixpath.normpath(context.replace("\\", "/")) if context else "."
+        if posixpath.isabs(clean) != posixpath.isabs(base):
+            raise InputError(
+                f"{path!r} and the build context {context!r}: give both as absolute paths "
+                "or both relative to the same directory"
+            )
+        relative = posixpath.relpath(clean, base)
+    if relative == ".." or relative.startswith("../") or posixpath.isabs(relative):
+        raise InputError(
+            f"{path!r} is outside the build context {context or '.'!r}: Docker copies only "
+            "from the context; write the layer files inside it or pass a wider --context"
+        )
+    return relative
 
 
 def render_dockerfile(
@@ -141,28 +186,48 @@ def render_dockerfile(
     build_from_source: Sequence[NormalizedName] = (),
     directory: str = "layers",
     files: Sequence[str] | None = None,
+    context: str | None = None,
     base_image: str | None = None,
     venv: str = "/opt/venv",
     user: str = "app",
     uid: int = 10001,
     app_source: str | None = ".",
+    app_exclude: Sequence[str] = (),
     workdir: str = "/app",
+    bytecode: bool = True,
 ) -> str:
     """A complete multi-stage Dockerfile installing ``plan`` (module docstring).
 
     ``build_from_source`` names the pins with no wheel for ``target``
     (:func:`pins_without_wheels`); compilers are installed in the builder only when it
     is not empty. ``base_image`` defaults to the official ``python`` image for the
-    target's Python (``-slim`` on glibc, ``-alpine`` on musl). ``app_source`` is copied
-    into ``workdir`` last; ``None`` leaves the application out.
+    target's Python (``-slim`` on glibc, ``-alpine`` on musl); any image with
+    ``python3`` (with ``venv`` and ``pip``) and a shell will do.
+
+    ``directory`` (the layer files) and ``app_exclude`` (paths left out of the
+    application besides ``directory``, such as the lock) are relative to the build
+    context, or, with ``context``, paths as the caller has them, like ``context``
+    itself (:func:`context_path` rebases them). ``app_source`` is always relative to
+    the build context (``"."``: all of it, less what the ``.dockerignore`` drops);
+    ``None`` leaves the application out.
+
+    ``bytecode=True`` keeps the byte-code pip compiles at install time (hash-based,
+    reproducible); ``False`` installs with ``--no-compile`` and sets
+    ``PYTHONDONTWRITEBYTECODE`` in the runtime (smaller, slower first imports).
     """
     platform = docker_platform(target)
     chosen = _check_files(plan, files)
+    layer_dir = context_path(directory, context)
     musl = target.libc == "musl"
     version = f"{target.python[0]}.{target.python[1]}"
     image = base_image or f"python:{version}-{'alpine' if musl else 'slim'}"
     python = f"{venv}/bin/python"
-    lines = ["# syntax=docker/dockerfile:1", _summary(plan), ""]
+    lines = ["# syntax=docker/dockerfile:1", _summary(plan)]
+    lines.append(
+        "# Reproducible layers: build with fixed file timestamps (buildah: --timestamp 0; "
+        "BuildKit: SOURCE_DATE_EPOCH=0 and rewrite-timestamp=true), see depslim's Docker guide."
+    )
+    lines.append("")
     lines.append(f"FROM --platform={platform} {image} AS builder")
     if build_from_source:
         lines.append(
@@ -176,33 +241,124 @@ def render_dockerfile(
                 "RUN apt-get update && apt-get install -y --no-install-recommends build-essential"
                 " && rm -rf /var/lib/apt/lists/*"
             )
-    lines.append(f"RUN python -m venv {venv}")
+    lines.append("ARG SOURCE_DATE_EPOCH=0")
+    lines.append(f"RUN python3 -m venv {venv}")
+    compile_flag = "" if bytecode else " --no-compile"
     for layer, filename in zip(plan.layers, chosen, strict=True):
-        prefix = f"/opt/depslim/{layer.index:02d}"
-        extra = f" --no-warn-script-location --prefix {prefix}"
+        prefix = f"{_PREFIXES}/{layer.index:02d}"
+        extra = f" --ignore-installed --no-warn-script-location{compile_flag} --prefix {prefix}"
         lines.extend(
             _install_step(
                 layer,
                 filename,
-                directory=directory,
+                directory=layer_dir,
                 pip=f"{python} -m pip",
                 cache="/root/.cache/pip",
                 extra=extra,
             )
         )
+    if app_source is not None:
+        source = context_path(app_source, None)
+        dropped = [layer_dir, *(context_path(p, context) for p in app_exclude)]
+        inside = sorted(
+            {
+                posixpath.normpath(posixpath.join(_SOURCE, posixpath.relpath(p, source)))
+                for p in dropped
+                if source == "." or p.startswith(source + "/")
+            }
+        )
+        lines.append("")
+        lines.append(f"FROM --platform={platform} {image} AS app")
+        lines.append(f"COPY {source} {_SOURCE}")
+        if inside:
+            step = "RUN rm -rf " + " ".join(inside)
+            parents = sorted({posixpath.dirname(p) for p in inside} - {_SOURCE})
+            if parents:  # folders left empty go too (rmdir stops at the first non-empty one)
+                step += " && (rmdir -p " + " ".join(parents) + " 2>/dev/null || true)"
+            lines.append(step)
     lines.append("")
     lines.append(f"FROM --platform={platform} {image} AS runtime")
     add_user = (
         f"adduser -D -u {uid} {user}" if musl else f"useradd --create-home --uid {uid} {user}"
     )
-    lines.append(f"RUN python -m venv {venv} && {add_user}")
+    lines.append(f"RUN python3 -m venv --without-pip {venv} && {add_user}")
     lines.extend(
-        f"COPY --from=builder /opt/depslim/{layer.index:02d}/ {venv}/" for layer in plan.layers
+        f"COPY --from=builder {_PREFIXES}/{layer.index:02d}/ {venv}/" for layer in plan.layers
     )
-    lines.append(f"RUN {python} -m pip check")
-    lines.append(f'ENV PATH="{venv}/bin:$PATH" VIRTUAL_ENV="{venv}"')
+    lines.append(f"RUN PYTHONDONTWRITEBYTECODE=1 python3 -m pip --python {python} check")
+    environment = f'ENV PATH="{venv}/bin:$PATH" VIRTUAL_ENV="{venv}"'
+    if not bytecode:
+        environment += " PYTHONDONTWRITEBYTECODE=1"
+    lines.append(environment)
     lines.append(f"USER {uid}:{uid}")
     lines.append(f"WORKDIR {workdir}")
     if app_source is not None:
-        lines.append(f"COPY --chown={uid}:{uid} {app_source} {workdir}")
+        lines.append(f"COPY --from=app --chown={uid}:{uid} {_SOURCE}/ {workdir}/")
+    return "\n".join(lines) + "\n"
+
+
+_DOCKERIGNORE_ALWAYS = (
+    "# version control",
+    ".git",
+    ".hg",
+    ".svn",
+    ".gitignore",
+    ".gitattributes",
+    "# caches and build output",
+    "**/__pycache__",
+    "**/*.py[cod]",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".cache",
+    ".coverage",
+    "htmlcov",
+    "build",
+    "dist",
+    "**/*.egg-info",
+    "# virtual environments and tool environments",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "# tests",
+    "tests",
+    "test",
+    "# editor and OS files",
+    ".idea",
+    ".vscode",
+    "**/.DS_Store",
+    "# local secrets",
+    ".env",
+    ".env.*",
+)
+
+
+def render_dockerignore(
+    *,
+    dockerfile: str | None = "Dockerfile",
+    context: str | None = None,
+    extra: Sequence[str] = (),
+) -> str:
+    """A ``.dockerignore`` for the build context: VCS folders, caches, build output,
+    virtual environments, tests, editor files and ``.env`` files stay out.
+
+    The layer files and the lock are *not* listed: the builder stage copies the layer
+    files, and a ``.dockerignore`` applies to every ``COPY``; the Dockerfile's ``app``
+    stage drops them from the application instead. ``dockerfile`` (relative to
+    ``context`` as :func:`context_path` reads it) and ``extra`` patterns are added.
+    """
+    lines = [
+        "# written by depslim: what the image build does not need to see",
+        *_DOCKERIGNORE_ALWAYS,
+    ]
+    own = []
+    if dockerfile is not None:
+        own.append(context_path(dockerfile, context))
+        own.append(".dockerignore")
+    own.extend(extra)
+    if own:
+        lines.append("# this file, the Dockerfile, and extra patterns")
+        lines.extend(dict.fromkeys(own))
     return "\n".join(lines) + "\n"
