@@ -33,6 +33,7 @@ class ConfigValues:
     no_binary: tuple[str, ...] | None = None
     output_file: str | None = None
     format: str | None = None
+    index_of: Mapping[str, str] | None = None
     overrides: tuple[str, ...] | None = None
     constraints: tuple[str, ...] | None = None
     extra: tuple[str, ...] | None = None
@@ -74,6 +75,7 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "no-binary": ("list", None),
     "output-file": ("str", None),
     "format": ("str", ("requirements", "pylock", "json")),
+    "index-of": ("table", None),
     "overrides": ("list", None),
     "constraints": ("list", None),
     "extra": ("list", None),

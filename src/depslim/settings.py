@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, TypedDict
 
 from depslim.config import KEYS, ConfigValues, parse_settings
+from depslim.credentials import redact_text
 from depslim.errors import InputError
 from depslim.inputs import read_tool_table
 from depslim.target import Target
@@ -54,6 +55,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "no-binary": (),
         "output-file": None,
         "format": None,
+        "index-of": {},
         "overrides": (),
         "constraints": (),
         "extra": (),
@@ -104,6 +106,7 @@ class Options(TypedDict, total=False):
     no_binary: Sequence[str]
     output_file: str
     format: str
+    index_of: Mapping[str, str]
     overrides: Sequence[str | Path]
     constraints: Sequence[str | Path]
     extra: Sequence[str]
@@ -133,6 +136,10 @@ class Options(TypedDict, total=False):
     ignore: Sequence[str]
 
 
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexSettings:
     """Where packages come from. ``index_url`` is ``None`` with ``no_index``."""
@@ -141,6 +148,7 @@ class IndexSettings:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    index_of: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,10 +194,6 @@ class LayerSettings:
     history_months: int = 24
 
 
-def _empty() -> Mapping[str, Any]:
-    return MappingProxyType({})
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Every option of a run, merged once; what each stage receives.
@@ -232,8 +236,10 @@ class Settings:
             value = self.values.get(key)
             if key == "target":
                 value = str(self.target)
+            elif isinstance(value, str):
+                value = redact_text(value)  # `depslim config` never shows a credential
             elif isinstance(value, tuple):
-                value = list(value)
+                value = [redact_text(v) if isinstance(v, str) else v for v in value]
             elif isinstance(value, Mapping):
                 value = dict(value)
             elif isinstance(value, Path):
@@ -448,6 +454,7 @@ def _build(
             extra_index_urls=tuple(get("extra-index-url")),
             find_links=tuple(get("find-links")),
             no_index=no_index,
+            index_of=MappingProxyType(dict(get("index-of"))),
         ),
         gpu=GpuSettings(
             torch_backend=get("torch-backend"),

@@ -25,7 +25,9 @@ from depslim.api._files import (
     write_atomic,
 )
 from depslim.api._session import Session
+from depslim.credentials import redact_lock, redact_text
 from depslim.errors import DepslimError, IndexAccessError, InputError, NoSolutionError
+from depslim.index.binding import bind_projects
 from depslim.index.build import build_metadata
 from depslim.index.direct import GitReferences
 from depslim.index.routing import Routing, bound_routing, sibling_index
@@ -39,7 +41,7 @@ from depslim.lockfile import (
     write_pylock,
 )
 from depslim.lockfile.header import LockFlags, command_line, inputs_hash
-from depslim.models import InputRequirement, Inputs, Location, Lock, Pin, PinnedFile
+from depslim.models import InputRequirement, Inputs, Link, Location, Lock, Pin, PinnedFile
 from depslim.resolve.candidates import BinaryPolicy
 from depslim.resolve.overrides import (
     Overrides,
@@ -50,6 +52,7 @@ from depslim.resolve.overrides import (
 from depslim.resolve.policy import cpu_candidate_filter, cpu_candidate_key, explicit_locals
 from depslim.resolve.requirements import Req
 from depslim.resolve.resolver import Resolution, resolve
+from depslim.resolve.yanked import yanked_pins
 from depslim.settings import PYPI, Settings
 from depslim.target import Target
 from depslim.variants import (
@@ -86,7 +89,7 @@ class LockResult:
         """The lock as text: ``requirements`` (pip-compile's), ``pylock`` (PEP 751) or
         ``json``."""
         if format == "pylock":
-            return write_pylock(self.lock)
+            return write_pylock(redact_lock(self.lock))
         if format == "json":
             import json
 
@@ -95,8 +98,8 @@ class LockResult:
 
     def to_json(self) -> dict[str, Any]:
         """The lock as plain data (what ``--json`` prints)."""
-        data = lock_to_json(self.lock)
-        data["warnings"] = list(self.warnings)
+        data = lock_to_json(redact_lock(self.lock))  # credentials are used, never written
+        data["warnings"] = [redact_text(w) for w in self.warnings]
         data["swaps"] = [
             {"from": sw.original, "to": sw.replacement, "kind": sw.kind, "note": sw.note}
             for sw in self.swaps
@@ -202,6 +205,7 @@ def _plan(settings: Settings, declared: Inputs) -> _Plan:
         headless=gpu.headless,
         only_binary=tuple(only),
         no_binary=tuple(no),
+        index_of=dict(indexes.index_of),
     )
     return _Plan(
         declared=declared,
@@ -337,6 +341,7 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     except IndexAccessError as exc:
         raise _with_torch_hint(exc, routing, plan.policy) from None
     warnings += _gpu_warnings(resolution, roots, plan.policy)
+    warnings += [y.message for y in yanked_pins(resolution)]
     if any(p.url and p.url.startswith("git+") for p in pins):
         warnings.append(
             "the lock pins a git reference: pip cannot install it with --require-hashes "
@@ -428,8 +433,9 @@ def _routing(plan: _Plan, warnings: list[str]) -> Routing:
     """Plain routing, plus the torch family bound to its index when the policy is on."""
     plain = Routing.simple(plan.index_url, plan.extra_urls, plan.find_links)
     policy = plan.policy
+    bindings = plan.flags.index_of or {}
     if policy is None:
-        return plain
+        return bind_projects(plain, bindings)
     labels: dict[NormalizedName, str] = {}
     for name in sorted(policy.family):
         reqs = [
@@ -445,7 +451,8 @@ def _routing(plan: _Plan, warnings: list[str]) -> Routing:
                 f"taken from {sibling_index(policy.index_url, explicit[0])} "
                 "(drop the local label to get the CPU build)"
             )
-    return bound_routing(plain, index_url=policy.index_url, family=policy.family, labels=labels)
+    routing = bound_routing(plain, index_url=policy.index_url, family=policy.family, labels=labels)
+    return bind_projects(routing, bindings)  # the user's bindings win over the torch default
 
 
 def _gpu_warnings(
@@ -479,10 +486,16 @@ def _relative_inputs(paths: Sequence[Path], output: Path | None) -> tuple[str, .
 
 def _pins(resolution: Resolution, client: IndexClient, *, verify: bool) -> tuple[Pin, ...]:
     """Pins with the sha256 of every file; with ``verify`` each is checked against its bytes."""
-    links = [link for cand in resolution.candidates.values() for link in cand.links]
+    links = [(name, link) for name, cand in resolution.candidates.items() for link in cand.links]
     digest_of = client.verified_sha256 if verify else client.file_sha256
+
+    def digest(item: tuple[NormalizedName, Link]) -> str:
+        # the wheel's own METADATA must say what the resolution was told
+        return digest_of(item[1], resolution.metadata.get(item[0]))
+
     with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
-        digests = dict(zip((lk.url for lk in links), pool.map(digest_of, links), strict=True))
+        found = pool.map(digest, links)
+        digests = dict(zip((lk.url for _, lk in links), found, strict=True))
     pins = []
     for name, cand in resolution.candidates.items():
         files = tuple(

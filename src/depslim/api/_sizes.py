@@ -18,7 +18,9 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.api._session import Session
+from depslim.credentials import redact_url
 from depslim.errors import DepslimError, IndexAccessError
+from depslim.index.binding import bind_projects
 from depslim.index.client import IndexClient
 from depslim.index.routing import Routing, bound_routing, looks_like_pytorch_index
 from depslim.models import Link, Lock, Pin, PinnedFile
@@ -65,15 +67,17 @@ def lock_routing(lock: Lock, settings: Settings) -> Routing:
     if torch_index is not None:
         extras = [u for u in extras if u.rstrip("/") != torch_index.rstrip("/")]
     plain = Routing.simple(index, extras, links)
+    bindings = settings.indexes.index_of
     if torch_index is None:
-        return plain
+        return bind_projects(plain, bindings)
     labels = {
         p.name: p.version.local
         for p in lock.pins
         if p.version is not None and p.version.local and is_gpu_local(p.version.local)
     }
     family = torch_family(settings.gpu.torch_family)
-    return bound_routing(plain, index_url=torch_index, family=family, labels=labels)
+    routing = bound_routing(plain, index_url=torch_index, family=family, labels=labels)
+    return bind_projects(routing, bindings)
 
 
 def _matching(pin: Pin, client: IndexClient, target: Target) -> list[Link]:
@@ -136,7 +140,7 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool
         row = ReportRow(
             name=pin.name,
             version=best.version,
-            index=best.index,
+            index=redact_url(best.index),
             filename=best.filename,
             download_size=facts.download_size,
             installed_size=facts.installed_size,

@@ -40,9 +40,11 @@ def _failure(exc: Exception, *, verbose: bool) -> int:
 
     if isinstance(exc, DepslimError):
         from depslim.cli.render import paint
+        from depslim.credentials import redact_text
 
         label = paint("error:", "error", sys.stderr)
-        print(f"{label} {exc}" if exc.exit_code != 1 else str(exc), file=sys.stderr)
+        text = redact_text(str(exc))  # a URL in a message never shows its credentials
+        print(f"{label} {text}" if exc.exit_code != 1 else text, file=sys.stderr)
         return exc.exit_code
     if isinstance(exc, BrokenPipeError):
         return 0  # `depslim … | head`: the reader left; nothing is wrong
@@ -50,8 +52,11 @@ def _failure(exc: Exception, *, verbose: bool) -> int:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
+    from depslim.credentials import redact_text
+
     print(
-        f"depslim: internal error ({type(exc).__name__}: {exc}). This is a bug in depslim; "
+        f"depslim: internal error ({type(exc).__name__}: {redact_text(str(exc))}). "
+        "This is a bug in depslim; "
         "run again with -v for the traceback and report it.",
         file=sys.stderr,
     )

@@ -20,6 +20,7 @@ from depslim.api._files import write_atomic
 from depslim.api._session import Session
 from depslim.cli.options import CLI_ONLY
 from depslim.cli.render import Progress, dump_json, layers_table, paint
+from depslim.credentials import redact_text
 from depslim.errors import (
     BuildFailedError,
     BuildRequiredError,
@@ -43,16 +44,21 @@ def options_of(args: argparse.Namespace) -> dict[str, Any]:
         if key in options:
             options[key] = [n.strip() for v in options[key] for n in v.split(",") if n.strip()]
     if "entries" in options:
-        options["entries"] = _entries(options["entries"])
+        options["entries"] = _entries(options["entries"], "--entry", "api=app.main")
+    if "index_of" in options:
+        options["index_of"] = _entries(
+            options["index_of"], "--index-of", "internal-lib=https://pkgs.example/simple"
+        )
     return options
 
 
-def _entries(values: list[str]) -> dict[str, str]:
+def _entries(values: list[str], flag: str, example: str) -> dict[str, str]:
+    """``NAME=VALUE`` flags as a mapping."""
     entries: dict[str, str] = {}
     for value in values:
         name, sep, module = value.partition("=")
         if not sep or not name.strip() or not module.strip():
-            raise InputError(f"--entry {value!r}: write it as NAME=MODULE, e.g. api=app.main")
+            raise InputError(f"{flag} {value!r}: write it as NAME=VALUE, e.g. {example}")
         entries[name.strip()] = module.strip()
     return entries
 
@@ -71,7 +77,7 @@ def _done(run: Session) -> None:
 def _warn(warnings: Any, err: TextIO, args: argparse.Namespace) -> None:
     if not args.quiet:
         for warning in warnings:
-            print(f"{paint('warning:', 'warning', err)} {warning}", file=err)
+            print(f"{paint('warning:', 'warning', err)} {redact_text(warning)}", file=err)
 
 
 # ---- lock ---------------------------------------------------------------------------

@@ -110,6 +110,15 @@ def add_indexes(parser: argparse.ArgumentParser) -> None:
         help="another index, asked only for projects the first ones lack (repeatable)",
     )
     group.add_argument(
+        "--index-of",
+        dest="index_of",
+        action="append",
+        metavar="NAME=URL",
+        default=_,
+        help="take project NAME only from the index at URL (repeatable; config: "
+        'index-of = { NAME = "URL" }); a project two indexes offer differently must be bound',
+    )
+    group.add_argument(
         "--no-index",
         action="store_true",
         default=_,

@@ -36,7 +36,9 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if self.verbose:
-            print(message, file=self.stream)
+            from depslim.credentials import redact_text
+
+            print(redact_text(message), file=self.stream)
             return
         if message.startswith("pinned "):
             self.pinned += 1

@@ -327,10 +327,20 @@ class _Step:
             message += f"\n  last lines of output:\n{lines}"
         return BuildFailedError(message, package=self.package, step=step, output=output)
 
-    def run(self, step: str, command: Sequence[str], *, cwd: Path, hook: bool = False) -> str:
+    def run(
+        self,
+        step: str,
+        command: Sequence[str],
+        *,
+        cwd: Path,
+        hook: bool = False,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> str:
         """Run ``command``; its stdout, or :class:`BuildFailedError` with the log's tail.
 
         ``hook``: the command is the hook runner, whose JSON answer says what failed.
+        ``extra_env`` is added to the environment (secrets go there, not on the command
+        line, where any process list shows them).
         """
         log = self.work / "step.log"
         with log.open("wb") as sink:
@@ -338,7 +348,7 @@ class _Step:
                 process = subprocess.Popen(
                     list(command),
                     cwd=cwd,
-                    env=dict(self.env),
+                    env={**self.env, **(extra_env or {})},
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=sink,
@@ -453,7 +463,10 @@ def _install(
     index_url: str | None,
     find_links: Sequence[str],
 ) -> None:
-    sources = ["--index-url", index_url] if index_url else ["--no-index"]
+    # the index URL may hold credentials: pip reads it from its environment instead of
+    # the command line, which `ps` shows to every user of the machine
+    sources = [] if index_url else ["--no-index"]
+    extra_env = {"PIP_INDEX_URL": index_url} if index_url else {}
     for location in find_links:
         sources += ["--find-links", location]
     command = [
@@ -467,7 +480,7 @@ def _install(
         *sources,
         *requirements,
     ]
-    step.run(name, command, cwd=step.work)
+    step.run(name, command, cwd=step.work, extra_env=extra_env)
 
 
 def _call_hook(

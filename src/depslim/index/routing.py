@@ -8,11 +8,11 @@ Rules, in the order they apply:
 2. An **exclusive** index gives nothing but its bound projects. The PyTorch index also
    mirrors numpy, jinja2, … : taking those from it is how the 2022 ``torchtriton``
    dependency-confusion attack got in, so an unbound project is never looked up there.
-3. Every other project is looked up on the default indexes (``--index-url`` first, then
-   each ``--extra-index-url`` in order) with **the first index that has the project
-   winning**: later indexes are not asked once one lists it, so a higher version of the
-   same name on a later index can never shadow the first one (uv's safe rule; pip merges
-   all indexes and takes the highest version, which is the confusion attack).
+3. Every other project is looked up on **every** default index (``--index-url`` and each
+   ``--extra-index-url``); when more than one offers it with different files, the client
+   refuses it (:mod:`depslim.index.binding`) until the user binds it with ``index-of``,
+   in either order of the indexes (pip merges all indexes and takes the highest
+   version, which is the confusion attack). Identical files (a mirror) are fine.
    ``--find-links`` locations are always merged in: they name files the user chose.
 
 Pure: :class:`Routing` only says which sources to ask; the client does the asking.

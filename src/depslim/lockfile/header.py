@@ -43,6 +43,7 @@ class LockFlags:
     entries: Mapping[str, str] | None = None
     overrides: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
+    index_of: Mapping[str, str] | None = None
 
     def words(self) -> list[str]:
         """The flags in their canonical order and spelling."""
@@ -55,6 +56,7 @@ class LockFlags:
             out += ["--extra-index-url", url]
         for url in self.find_links:
             out += ["--find-links", url]
+        out += [f"--index-of={k}={v}" for k, v in sorted((self.index_of or {}).items())]
         out += [f"--extra={e}" for e in self.extras] + [f"--group={g}" for g in self.groups]
         if self.all_extras:
             out.append("--all-extras")
