@@ -11,6 +11,7 @@ import pytest
 import depslim
 from depslim import api
 from depslim.cli import main
+from depslim.layers.installed import installed_estimate
 from support.gpu import PYPI_SPECS, TORCH_SPECS
 
 
@@ -34,8 +35,10 @@ def locked(tmp_path: Path, make_index):
 
 
 def installed(path: Path) -> int:
+    """What pip writes installing the wheel: its files and the byte-code it compiles."""
     with zipfile.ZipFile(path) as wheel:
-        return sum(info.file_size for info in wheel.infolist())
+        members = [(i.filename, i.file_size) for i in wheel.infolist() if not i.is_dir()]
+    return installed_estimate(members).file_bytes
 
 
 def test_sizes_are_exact_and_read_with_ranges(locked, tmp_path) -> None:

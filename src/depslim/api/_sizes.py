@@ -145,6 +145,7 @@ def weigh(session: Session, lock: Lock, *, top_levels: bool = False, links: bool
             download_size=facts.download_size,
             installed_size=facts.installed_size,
             method=facts.method,
+            layer_size=facts.layer_size,
         )
         return _named(pin, links), row, list(facts.top_level), None
 

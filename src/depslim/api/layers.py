@@ -35,6 +35,7 @@ from depslim.layers import (
     read_lock_history,
     release_times,
     render_dockerfile,
+    render_dockerignore,
     render_snippet,
     volatility_rule,
 )
@@ -96,16 +97,31 @@ class LayersResult:
             )
         return out
 
-    def snippet(self, directory: str = "layers") -> str:
-        return render_snippet(self.plan, directory=directory, files=self.filenames())
+    def snippet(self, directory: str = "layers", *, context: str | None = None) -> str:
+        """``COPY`` + ``RUN pip install`` lines per layer; ``directory`` holds the layer
+        files, relative to the build ``context`` (or, with ``context``, a path like it)."""
+        return render_snippet(
+            self.plan, directory=directory, files=self.filenames(), context=context
+        )
 
-    def dockerfile(self, directory: str = "layers") -> str:
+    def dockerfile(
+        self,
+        directory: str = "layers",
+        *,
+        context: str | None = None,
+        app_exclude: tuple[str, ...] = (),
+    ) -> str:
+        """A full multi-stage Dockerfile: builder, one layer per plan layer, the app last.
+
+        Compilers are installed only for pins that lack a wheel for the target."""
         return render_dockerfile(
             self.plan,
             target=self.target,
             build_from_source=pins_without_wheels(self.lock.pins),
             directory=directory,
             files=self.filenames(),
+            context=context,
+            app_exclude=app_exclude,
         )
 
     def ordered_text(self) -> str:
@@ -121,17 +137,43 @@ class LayersResult:
         data["warnings"] = list(self.warnings)
         return data
 
-    def write(self, folder: str | Path, *, dockerfile: bool = False) -> list[Path]:
-        """Write the layer files and a Dockerfile snippet (or a full Dockerfile) to ``folder``."""
+    def write(
+        self,
+        folder: str | Path,
+        *,
+        dockerfile: bool = False,
+        context: str | Path | None = None,
+        dockerignore: bool = True,
+    ) -> list[Path]:
+        """Write the layer files and a Dockerfile snippet (or a full Dockerfile) to
+        ``folder``, every ``COPY`` path relative to the build ``context`` (default: the
+        folder's parent; the CLI's default is the current directory). With
+        ``dockerfile``, also a ``.dockerignore`` in the context when it has none (an
+        existing one is never overwritten)."""
         root = Path(folder)
+        base = Path(context).resolve() if context is not None else root.resolve().parent
+        where, ctx = str(root.resolve()), str(base)
+        # check the paths before writing anything: a folder outside the context is an error
+        if dockerfile:
+            source = Path(self.lock.source).resolve() if self.lock.source else None
+            exclude = (str(source),) if source is not None and source.is_relative_to(base) else ()
+            text = self.dockerfile(where, context=ctx, app_exclude=exclude)
+        else:
+            text = self.snippet(where, context=ctx)
         written = []
-        for name, text in self.layer_locks().items():
-            write_atomic(root / name, text)
+        for name, layer_text in self.layer_locks().items():
+            write_atomic(root / name, layer_text)
             written.append(root / name)
         docker_name = "Dockerfile" if dockerfile else "Dockerfile.snippet"
-        text = self.dockerfile(root.name) if dockerfile else self.snippet(root.name)
         write_atomic(root / docker_name, text)
         written.append(root / docker_name)
+        ignore = base / ".dockerignore"
+        if dockerfile and dockerignore and not ignore.exists():
+            write_atomic(
+                ignore,
+                render_dockerignore(dockerfile=str((root / docker_name).resolve()), context=ctx),
+            )
+            written.append(ignore)
         return written
 
 
@@ -165,7 +207,10 @@ def layers(
         history = _history(path, settings.history_months, today, sources)
         run.say("reading sizes from the wheels")
         sized = weigh(run, lock)
-        sizes = {r.name: (r.installed_size or r.download_size or 0) for r in sized.rows}
+        # what each pin adds to an image layer: its install, byte-code and tar overhead
+        sizes = {
+            r.name: (r.layer_size or r.installed_size or r.download_size or 0) for r in sized.rows
+        }
         releases = _cadence(run, sized.lock, sources)
         pins = sized.lock.pins
         volatile: dict[str, str] = {

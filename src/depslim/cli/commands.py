@@ -180,7 +180,7 @@ def run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _done(run)
     _warn(result.warnings, err, args)
     if args.output_dir:
-        written = result.write(args.output_dir, dockerfile=args.dockerfile)
+        written = result.write(args.output_dir, dockerfile=args.dockerfile, context=args.context)
         if not args.quiet and not args.json:
             print(f"Wrote {len(written)} files to {args.output_dir}", file=err)
     if args.json:

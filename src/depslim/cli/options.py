@@ -38,6 +38,7 @@ CLI_ONLY = frozenset(
         "lockfile",
         "no_compare",
         "dockerfile",
+        "context",
         "files",
         "tiers_dir",
         "anchor",
@@ -428,7 +429,14 @@ def _layers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dockerfile",
         action="store_true",
-        help="write (or print) a full multi-stage Dockerfile instead of a snippet",
+        help="write (or print) a full multi-stage Dockerfile instead of a snippet, and a "
+        ".dockerignore in the build context when it has none",
+    )
+    parser.add_argument(
+        "--context",
+        metavar="DIR",
+        default=".",
+        help="the Docker build context: every COPY path is relative to it (default: .)",
     )
     add_index_reading(parser)
 

@@ -61,7 +61,6 @@ from depslim.index.metadata import (
     RangeReader,
     ZipEntry,
     build_required_message,
-    installed_size,
     is_static,
     metadata_differences,
     parse_core_metadata,
@@ -80,6 +79,7 @@ from depslim.index.transport import (
     local_project_page,
     sha256_file,
 )
+from depslim.layers.installed import installed_estimate
 from depslim.models import CoreMetadata, IndexSource, Link, ProjectPage
 
 __all__ = [
@@ -534,19 +534,25 @@ class _Fetched:
 class FileFacts:
     """What a distribution file weighs and provides.
 
-    ``method`` says how the figures were obtained: ``zip-directory`` (exact, from the
-    wheel's central directory) or ``index`` (the size the index listed; no installed size).
+    ``method`` says how the figures were obtained: ``zip-directory`` (from the wheel's
+    central directory) or ``index`` (the size the index listed; no installed size).
+    ``installed_size`` is what pip writes installing the wheel, the byte-code it
+    compiles included (estimated: :func:`~depslim.layers.installed.installed_estimate`);
+    ``layer_size`` what an image layer holding that install weighs (tar headers and
+    padding included).
     """
 
     download_size: int | None
     installed_size: int | None
     top_level: tuple[str, ...] = ()
     method: str = "zip-directory"
+    layer_size: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "download_size": self.download_size,
             "installed_size": self.installed_size,
+            "layer_size": self.layer_size,
             "top_level": list(self.top_level),
             "method": self.method,
         }
@@ -554,14 +560,18 @@ class FileFacts:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FileFacts | None:
         try:
-            return cls(
+            facts = cls(
                 download_size=data["download_size"],
                 installed_size=data["installed_size"],
                 top_level=tuple(data.get("top_level", ())),
                 method=str(data["method"]),
+                layer_size=data.get("layer_size"),
             )
         except (KeyError, TypeError):
             return None
+        if facts.method == "zip-directory" and facts.layer_size is None:
+            return None  # written before byte-code was counted: read the wheel again
+        return facts
 
 
 class IndexClient:
@@ -839,11 +849,13 @@ class IndexClient:
             entries = read_zip_directory(
                 reader, tail=self.settings.range_tail, source=redact_url(link.url)
             )
+            estimate = installed_estimate([(e.name, e.file_size) for e in entries if not e.is_dir])
             return FileFacts(
                 download_size=reader.size,
-                installed_size=installed_size(entries),
+                installed_size=estimate.file_bytes,
                 top_level=tuple(sorted(top_level_modules(entries))),
                 method="zip-directory",
+                layer_size=estimate.layer_bytes,
             )
 
         return self._with_wheel_reader(link, read)
