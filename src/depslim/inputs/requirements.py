@@ -31,6 +31,7 @@ tests (and callers holding text in memory) decide what a path contains.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
@@ -44,6 +45,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion
 
 from depslim.errors import InputError
+from depslim.inputs.checks import check_requirement
+from depslim.inputs.files import describe_read_error, read_file_bytes
 from depslim.inputs.pyproject import project_name
 from depslim.models import InputRequirement, Inputs, Location
 
@@ -96,8 +99,13 @@ _PER_REQUIREMENT = frozenset({"hash"})
 
 
 def read_text(path: Path) -> str:
-    """Read a requirements file from disk, decoding it by its BOM, else as UTF-8."""
-    data = path.read_bytes()
+    """Read a requirements file from disk, decoding it by its BOM, else as UTF-8.
+
+    The file must be a regular file of at most :data:`~depslim.inputs.files.MAX_INPUT_BYTES`; raises
+    :class:`OSError` when it can't be read, :class:`ValueError` (a
+    :class:`RefusedFileError` or :class:`UnicodeDecodeError`) when it is refused.
+    """
+    data = read_file_bytes(path)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding)
@@ -143,8 +151,7 @@ def parse_requirements_text(
         read=read or read_text,
         environ=os.environ if environ is None else environ,
     )
-    key = _key(path)
-    state.parse(text, path=path, constraint=constraint, chain=((key, path),))
+    state.parse(text, path=path, constraint=constraint)
     return state.result()
 
 
@@ -197,12 +204,37 @@ class _Here:
     where: Location
     path: Path
     constraint: bool
-    chain: tuple[tuple[str, Path], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Include:
+    """A ``-r``/``-c`` line asks for ``path`` (read as ``text``) to be parsed next."""
+
+    path: Path
+    key: str
+    text: str
+    constraint: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A file being parsed: where it sits in the include chain, and its remaining lines."""
+
+    path: Path
+    key: str
+    steps: Iterator[_Include]
 
 
 @dataclass(slots=True)
 class _State:
-    """Everything collected so far across all files, in the order pip would apply it."""
+    """Everything collected so far across all files, in the order pip would apply it.
+
+    Includes are walked with an explicit stack, not by recursion, so that a chain of
+    any depth is read without hitting Python's recursion limit. Each file is read once,
+    and parsed at most once as requirements and once as constraints: including it again
+    would add the same lines again, and skipping that keeps the work linear even when
+    files include each other many times over.
+    """
 
     read: Reader
     environ: Mapping[str, str]
@@ -217,6 +249,10 @@ class _State:
     pre: bool = False
     prefer_binary: bool = False
     files: list[Path] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    parsed: set[tuple[str, bool]] = field(default_factory=set)
+    stack: list[_Frame] = field(default_factory=list)
+    active: dict[str, int] = field(default_factory=dict)  # file on the stack -> its depth
 
     def result(self) -> Inputs:
         return Inputs(
@@ -233,20 +269,32 @@ class _State:
             prefer_binary=self.prefer_binary,
         )
 
-    def parse(
-        self,
-        text: str,
-        *,
-        path: Path,
-        constraint: bool,
-        chain: tuple[tuple[str, Path], ...],
-    ) -> None:
-        if path not in self.files:
-            self.files.append(path)
+    def parse(self, text: str, *, path: Path, constraint: bool) -> None:
+        """Parse ``text`` (the file ``path``) and, depth first, every file it includes."""
+        key = _key(path)
+        self.texts[key] = text
+        self._push(_Include(path=path, key=key, text=text, constraint=constraint))
+        while self.stack:
+            include = next(self.stack[-1].steps, None)
+            if include is None:
+                del self.active[self.stack.pop().key]
+            elif (include.key, include.constraint) not in self.parsed:
+                self._push(include)
+
+    def _push(self, include: _Include) -> None:
+        self.parsed.add((include.key, include.constraint))
+        if include.path not in self.files:
+            self.files.append(include.path)
+        steps = self._steps(include.text, path=include.path, constraint=include.constraint)
+        self.active[include.key] = len(self.stack)
+        self.stack.append(_Frame(path=include.path, key=include.key, steps=steps))
+
+    def _steps(self, text: str, *, path: Path, constraint: bool) -> Iterator[_Include]:
+        """Apply the lines of one file, yielding each include for :meth:`parse` to walk."""
         for line in _logical_lines(text):
             where = Location(path=str(path), line=line.number)
-            here = _Here(raw=line.text, where=where, path=path, constraint=constraint, chain=chain)
-            self._parse_line(self._expand(line.text, where), here)
+            here = _Here(raw=line.text, where=where, path=path, constraint=constraint)
+            yield from self._parse_line(self._expand(line.text, where), here)
 
     def _expand(self, text: str, where: Location) -> str:
         def value(match: re.Match[str]) -> str:
@@ -261,7 +309,7 @@ class _State:
 
         return _ENV_VAR.sub(value, text)
 
-    def _parse_line(self, text: str, here: _Here) -> None:
+    def _parse_line(self, text: str, here: _Here) -> Iterator[_Include]:
         raw, where = here.raw, here.where
         argument, options_text = _split_arguments(text)
         options = _parse_options(options_text, raw, where)
@@ -277,7 +325,10 @@ class _State:
             self._add(requirement, local, here, editable=False)
             return
         for spelled, option, value in options:
-            self._apply_option(spelled, option, value, here)
+            if option in ("requirement", "constraint"):
+                yield self._include(spelled, value, here, constraint=option == "constraint")
+            else:
+                self._apply_option(spelled, option, value, here)
 
     def _add(
         self, requirement: Requirement, local: str | None, here: _Here, *, editable: bool
@@ -293,6 +344,7 @@ class _State:
                 f"{where}: a constraint can't have extras ({_quote(raw)}); constraints only "
                 f"narrow versions: write {requirement.name} without [...]"
             )
+        check_requirement(requirement, raw=raw, where=where)
         self.requirements.append(
             InputRequirement(
                 requirement=requirement,
@@ -305,9 +357,7 @@ class _State:
 
     def _apply_option(self, spelled: str, option: str, value: str, here: _Here) -> None:
         raw, where, base = here.raw, here.where, here.path.parent
-        if option in ("requirement", "constraint"):
-            self._include(spelled, value, here, constraint=option == "constraint")
-        elif option == "editable":
+        if option == "editable":
             requirement, local = _editable(value, here, self.read)
             self._add(requirement, local, here, editable=True)
         elif option == "index-url":
@@ -342,24 +392,21 @@ class _State:
             )
         # "require-hashes": nothing to record, depslim always writes hashes
 
-    def _include(self, spelled: str, value: str, here: _Here, *, constraint: bool) -> None:
-        where, chain = here.where, here.chain
+    def _include(self, spelled: str, value: str, here: _Here, *, constraint: bool) -> _Include:
+        where = here.where
         target = _include_path(value, spelled, where, here.path.parent)
         key = _key(target)
-        seen = [k for k, _ in chain]
-        if key in seen:
-            loop = [str(p) for _, p in chain[seen.index(key) :]] + [str(target)]
+        if key in self.active:
+            loop = [str(frame.path) for frame in self.stack[self.active[key] :]] + [str(target)]
             raise InputError(
                 f"{where}: {spelled} {value} makes an include cycle: {' -> '.join(loop)}; "
                 "remove one of these includes"
             )
-        text = _read(self.read, target, value, via=(spelled, where))
-        self.parse(
-            text,
-            path=target,
-            constraint=here.constraint or constraint,
-            chain=(*chain, (key, target)),
-        )
+        text = self.texts.get(key)
+        if text is None:
+            text = _read(self.read, target, value, via=(spelled, where))
+            self.texts[key] = text
+        return _Include(path=target, key=key, text=text, constraint=here.constraint or constraint)
 
 
 # --- lines and options ------------------------------------------------------------
@@ -519,17 +566,13 @@ def _read(read: Reader, path: Path, spelled: object, via: tuple[str, Location] |
     try:
         return read(path)
     except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        what = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else reason
+        what, fix = describe_read_error(exc)
         if via is None:
-            raise InputError(
-                f"{path}: can't read this requirements file ({what}); check the path"
-            ) from None
+            raise InputError(f"{path}: can't read this requirements file ({what}); {fix}") from None
         option, where = via
-        raise InputError(
-            f"{where}: {option} {spelled}: can't read {path} ({what}); the path is "
-            f"relative to the folder of {where.path}"
-        ) from None
+        if isinstance(exc, OSError) and exc.errno == errno.ENOENT:
+            fix = f"the path is relative to the folder of {where.path}"
+        raise InputError(f"{where}: {option} {spelled}: can't read {path} ({what}); {fix}") from None
 
 
 # --- requirements -----------------------------------------------------------------
@@ -547,8 +590,8 @@ def _invalid(raw: str, where: Location, reason: str) -> InputError:
 def _pep508(text: str, raw: str, where: Location) -> Requirement:
     try:
         return Requirement(text)
-    except InvalidRequirement as exc:
-        raise _invalid(raw, where, str(exc)) from None
+    except (InvalidRequirement, RecursionError) as exc:
+        raise _invalid(raw, where, str(exc) or "nested too deeply") from None
 
 
 def _requirement(argument: str, here: _Here, read: Reader) -> tuple[Requirement, str | None]:
