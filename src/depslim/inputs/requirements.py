@@ -572,7 +572,8 @@ def _read(read: Reader, path: Path, spelled: object, via: tuple[str, Location] |
         option, where = via
         if isinstance(exc, OSError) and exc.errno == errno.ENOENT:
             fix = f"the path is relative to the folder of {where.path}"
-        raise InputError(f"{where}: {option} {spelled}: can't read {path} ({what}); {fix}") from None
+        message = f"{where}: {option} {spelled}: can't read {path} ({what}); {fix}"
+        raise InputError(message) from None
 
 
 # --- requirements -----------------------------------------------------------------
