@@ -29,6 +29,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.errors import InputError
+from depslim.inputs.checks import check_requirement
 from depslim.models import InputRequirement, Inputs, Location
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def parse_pyproject(
         _pick(name, group_table, "dependency group", reader, "dependency-groups") for name in groups
     ]
     for name in dict.fromkeys(picked):
-        for requirement in _expand_group(name, group_table, reader, ()):
+        for requirement in _expand_group(name, group_table, reader):
             expander.add(requirement, out)
 
     return Inputs(requirements=tuple(out), files=(path,))
@@ -154,6 +155,11 @@ _DEPS = ("project", "dependencies")
 def _load(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text.removeprefix("\ufeff"))
+    except RecursionError:
+        raise InputError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply for depslim to read; "
+            "flatten them"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = getattr(exc, "lineno", None)
@@ -275,18 +281,20 @@ class _Reader:
         if not isinstance(item, str):
             line = self.finder.key(key, section)
             raise InputError(
-                f"{self.at(line)}: {section} {key}: {item!r} is not a requirement string; "
+                f"{self.at(line)}: {section} {key}: {_short_repr(item)} is not a requirement "
+                "string; "
                 "write requirements as quoted PEP 508 strings"
             )
         where = self.at(self.finder.value(item, section, key))
         try:
             requirement = Requirement(item)
-        except InvalidRequirement as exc:
+        except (InvalidRequirement, RecursionError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not PEP 508"
             raise InputError(
                 f"{where}: invalid requirement '{item}': {reason}; write a PEP 508 "
                 "requirement such as 'name>=1.0' or 'name[extra]; python_version >= \"3.11\"'"
             ) from None
+        check_requirement(requirement, raw=item, where=where)
         return InputRequirement(requirement=requirement, origin=where)
 
 
@@ -300,7 +308,9 @@ class _Extra:
 
 def _setuptools_dynamic(data: dict[str, Any]) -> dict[str, Any]:
     """``[tool.setuptools.dynamic]`` fields given as files: field → list of paths."""
-    table = data.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+    table: object = data
+    for key in ("tool", "setuptools", "dynamic"):
+        table = table.get(key, {}) if isinstance(table, dict) else {}
     if not isinstance(table, dict):
         return {}
     out: dict[str, Any] = {}
@@ -400,22 +410,25 @@ def _pick(name: str, available: dict[str, Any], what: str, reader: _Reader, sect
 
 
 def _expand_group(
-    name: str,
-    groups: dict[str, tuple[str, list[Any]]],
-    reader: _Reader,
-    chain: tuple[str, ...],
+    name: str, groups: dict[str, tuple[str, list[Any]]], reader: _Reader
 ) -> list[InputRequirement]:
-    """The requirements of group ``name`` with its includes expanded, in file order."""
-    key, entries = groups[name]
-    if name in chain:
-        loop = " -> ".join([groups[n][0] for n in chain[chain.index(name) :]] + [key])
-        where = reader.at(reader.finder.key(key, "dependency-groups"))
-        raise InputError(
-            f"{where}: dependency groups include each other in a cycle: {loop}; "
-            "remove one of these include-group entries"
-        )
+    """The requirements of group ``name`` with its includes expanded, in file order.
+
+    Walked with an explicit stack (no recursion limit), each group expanded once: a
+    group included a second time would only repeat requirements already taken.
+    """
     out: list[InputRequirement] = []
-    for entry in entries:
+    visited = {name}
+    chain = [name]  # groups being expanded, outermost first
+    stack = [iter(groups[name][1])]
+    while stack:
+        entry = next(stack[-1], _END)
+        current = chain[-1]
+        key = groups[current][0]
+        if entry is _END:
+            stack.pop()
+            chain.pop()
+            continue
         if isinstance(entry, str):
             out.append(reader.requirement(entry, "dependency-groups", key))
             continue
@@ -427,7 +440,7 @@ def _expand_group(
         ):
             where = reader.at(reader.finder.key(key, "dependency-groups"))
             raise InputError(
-                f"{where}: dependency group '{key}' holds {entry!r}; an entry is a "
+                f"{where}: dependency group '{key}' holds {_short_repr(entry)}; an entry is a "
                 'requirement string or {include-group = "NAME"}'
             )
         target = canonicalize_name(included)
@@ -438,8 +451,31 @@ def _expand_group(
                 f"{where}: dependency group '{key}' includes unknown group '{included}'; "
                 f"available: {listing}"
             )
-        out.extend(_expand_group(target, groups, reader, (*chain, name)))
+        if target in chain:
+            loop = " -> ".join(groups[n][0] for n in [*chain[chain.index(target) :], target])
+            where = reader.at(reader.finder.key(groups[target][0], "dependency-groups"))
+            raise InputError(
+                f"{where}: dependency groups include each other in a cycle: {loop}; "
+                "remove one of these include-group entries"
+            )
+        if target in visited:
+            continue
+        visited.add(target)
+        chain.append(target)
+        stack.append(iter(groups[target][1]))
     return out
+
+
+_END = object()
+
+
+def _short_repr(value: object) -> str:
+    """``repr(value)`` cut to a readable length (a TOML value may be large or deep)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a nested {type(value).__name__}"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _SelfExpander:
@@ -463,31 +499,62 @@ class _SelfExpander:
     def _add(
         self, item: InputRequirement, out: list[InputRequirement], chain: tuple[str, ...]
     ) -> None:
-        requirement = item.requirement
-        if self.own is None or item.name != self.own or requirement.url is not None:
-            out.append(item)
-            return
-        outer = requirement.marker
-        for extra in sorted(canonicalize_name(e) for e in requirement.extras):
-            if extra not in self.optional:
-                listing = ", ".join(sorted(e.name for e in self.optional.values())) or "none"
-                raise InputError(
-                    f"{item.origin}: '{requirement}' names the project itself with extra "
-                    f"'{extra}', which [project.optional-dependencies] does not define; "
-                    f"available: {listing}"
-                )
-            if extra in chain:
+        # An explicit stack (no recursion limit); an extra reached again under the same
+        # marker adds nothing new and is skipped, which keeps the work linear.
+        stack = [(item, chain)]
+        seen: set[tuple[str, str]] = set()
+        added = 0
+        while stack:
+            item, chain = stack.pop()
+            requirement = item.requirement
+            if self.own is None or item.name != self.own or requirement.url is not None:
+                out.append(item)
+                added += 1
+                if added > _MAX_EXPANDED:
+                    raise InputError(
+                        f"{item.origin}: requirements on the project itself expand into more "
+                        f"than {_MAX_EXPANDED} requirements; simplify how the extras name "
+                        "each other"
+                    )
                 continue
-            for inner in self.optional[extra].requirements:
-                combined = _with_marker(inner, outer)
-                self._add(combined, out, (*chain, extra))
+            outer = requirement.marker
+            expanded: list[tuple[InputRequirement, tuple[str, ...]]] = []
+            for extra in sorted(canonicalize_name(e) for e in requirement.extras):
+                if extra not in self.optional:
+                    listing = ", ".join(sorted(e.name for e in self.optional.values())) or "none"
+                    raise InputError(
+                        f"{item.origin}: '{requirement}' names the project itself with extra "
+                        f"'{extra}', which [project.optional-dependencies] does not define; "
+                        f"available: {listing}"
+                    )
+                if extra in chain or (extra, str(outer)) in seen:
+                    continue
+                seen.add((extra, str(outer)))
+                deeper = (*chain, extra)
+                expanded.extend(
+                    (_with_marker(inner, outer, item), deeper)
+                    for inner in self.optional[extra].requirements
+                )
+            stack.extend(reversed(expanded))
 
 
-def _with_marker(item: InputRequirement, outer: Marker | None) -> InputRequirement:
-    """``item`` restricted to where ``outer`` holds as well."""
+_MAX_EXPANDED = 100_000
+
+
+def _with_marker(
+    item: InputRequirement, outer: Marker | None, via: InputRequirement
+) -> InputRequirement:
+    """``item`` restricted to where ``outer`` (the marker of ``via``) holds as well."""
     if outer is None:
         return item
     requirement = Requirement(str(item.requirement))
     inner = requirement.marker
-    requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
+    try:
+        requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
+    except (ValueError, RecursionError):
+        raise InputError(
+            f"{via.origin}: '{via.requirement}' names the project itself through so many "
+            "extras with markers that the combined marker nests too deeply; simplify how "
+            "the extras name each other"
+        ) from None
     return InputRequirement(requirement=requirement, origin=item.origin)
