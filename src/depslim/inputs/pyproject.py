@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,24 +176,35 @@ def _load(text: str, path: Path) -> dict[str, Any]:
 
 
 class _LineFinder:
-    """Finds the line a header, key or quoted string sits on, by searching the text."""
+    """Finds the line a header, key or quoted string sits on, by searching the text.
 
-    __slots__ = ("_starts", "_text")
+    Keys and quoted strings are indexed in one pass over the text, headers looked up
+    once each: finding the lines of all requirements stays linear in the file's size,
+    however many requirements, groups or extras it holds.
+    """
+
+    __slots__ = ("_headers", "_keys", "_starts", "_strings", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._starts = [0]
         self._starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
+        self._headers: dict[str, int | None] = {}
+        self._keys: dict[str, list[int]] | None = None
+        self._strings: dict[str, list[int]] | None = None
 
     def _line(self, offset: int) -> int:
         return bisect_right(self._starts, offset)
 
     def _header_offset(self, dotted: str) -> int | None:
-        parts = r"[ \t]*\.[ \t]*".join(
-            rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')" for p in dotted.split(".")
-        )
-        match = re.search(rf"^[ \t]*\[[ \t]*{parts}[ \t]*\]", self._text, re.MULTILINE)
-        return None if match is None else match.start()
+        if dotted not in self._headers:
+            parts = r"[ \t]*\.[ \t]*".join(
+                rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')"
+                for p in dotted.split(".")
+            )
+            match = re.search(rf"^[ \t]*\[[ \t]*{parts}[ \t]*\]", self._text, re.MULTILINE)
+            self._headers[dotted] = None if match is None else match.start()
+        return self._headers[dotted]
 
     def header(self, dotted: str) -> int | None:
         """The line of the ``[dotted]`` header, else of the first mention of its last part."""
@@ -203,9 +214,14 @@ class _LineFinder:
         return None if offset is None else self._line(offset)
 
     def _key_offset(self, key: str, start: int) -> int | None:
-        pattern = rf"(?<![\w-])(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*="
-        match = re.compile(pattern).search(self._text, start)
-        return None if match is None else match.start()
+        if self._keys is None:
+            self._keys = {}
+            for match in _KEY.finditer(self._text):
+                name = match.group(1)
+                if name[:1] in "\"'":
+                    name = name[1:-1]
+                self._keys.setdefault(name, []).append(match.start())
+        return _first_at_or_after(self._keys.get(key), start)
 
     def key(self, key: str, section: str) -> int | None:
         """The line where ``key =`` is written after ``[section]`` (or anywhere)."""
@@ -214,6 +230,13 @@ class _LineFinder:
         if offset is None:
             offset = self._key_offset(key, 0)
         return None if offset is None else self._line(offset)
+
+    def _string_offset(self, quoted: str, start: int) -> int | None:
+        if self._strings is None:
+            self._strings = {}
+            for match in _STRING.finditer(self._text):
+                self._strings.setdefault(match.group(0), []).append(match.start())
+        return _first_at_or_after(self._strings.get(quoted), start)
 
     def value(self, value: str, section: str, key: str | None) -> int | None:
         """The line of the string ``value``, looked for after ``[section]`` and ``key``."""
@@ -228,10 +251,22 @@ class _LineFinder:
         starts.append(0)
         quoted = (json.dumps(value, ensure_ascii=False), f"'{value}'", f'"{value}"')
         for start in starts:
-            found = [i for i in (self._text.find(q, start) for q in quoted) if i >= 0]
+            found = [i for q in quoted if (i := self._string_offset(q, start)) is not None]
             if found:
                 return self._line(min(found))
         return None
+
+
+# a key before "=" (bare or quoted), and a one-line basic or literal string
+_KEY = re.compile(r"""(?<![\w-])("[^"\r\n]*"|'[^'\r\n]*'|[A-Za-z0-9_-]+)[ \t]*=""")
+_STRING = re.compile(r""""(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'""")
+
+
+def _first_at_or_after(offsets: list[int] | None, start: int) -> int | None:
+    if not offsets:
+        return None
+    index = bisect_left(offsets, start)
+    return offsets[index] if index < len(offsets) else None
 
 
 class _Reader:

@@ -249,6 +249,7 @@ class _State:
     pre: bool = False
     prefer_binary: bool = False
     files: list[Path] = field(default_factory=list)
+    listed: set[Path] = field(default_factory=set)
     texts: dict[str, str] = field(default_factory=dict)
     parsed: set[tuple[str, bool]] = field(default_factory=set)
     stack: list[_Frame] = field(default_factory=list)
@@ -283,7 +284,8 @@ class _State:
 
     def _push(self, include: _Include) -> None:
         self.parsed.add((include.key, include.constraint))
-        if include.path not in self.files:
+        if include.path not in self.listed:
+            self.listed.add(include.path)
             self.files.append(include.path)
         steps = self._steps(include.text, path=include.path, constraint=include.constraint)
         self.active[include.key] = len(self.stack)
