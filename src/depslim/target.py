@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from packaging import tags as _tags
-from packaging.markers import Marker
+from packaging.markers import Marker, UndefinedEnvironmentName
 
 from depslim.errors import InputError
 
@@ -193,12 +193,21 @@ class Target:
 def evaluate_marker(marker: Marker, environment: Mapping[str, str], *, where: str = "") -> bool:
     """``marker`` evaluated in ``environment``; :class:`InputError` when it can't be.
 
-    :mod:`packaging` raises ``ValueError`` subclasses for comparisons it can't decide
-    (``===`` or ``~=`` against a value that is no version) and for names the
-    environment lacks; each becomes one line naming the marker and what to do.
+    :mod:`packaging` raises a ``ValueError`` for a comparison it can't decide (``===``
+    or ``~=`` against a value that is no version) and a ``KeyError`` for a name the
+    environment lacks (``dependency_groups`` outside a PEP 751 lock); each becomes one
+    line naming the marker and what to do.
     """
     try:
         return marker.evaluate(dict(environment))
+    except UndefinedEnvironmentName as exc:
+        prefix = f"{where}: " if where else ""
+        name = exc.args[0] if exc.args else "?"
+        raise InputError(
+            f"{prefix}marker '{marker}' can't be evaluated: it names {name!r}, which the "
+            "target's environment does not define; use the PEP 508 names (python_version, "
+            "sys_platform, platform_machine, ...)"
+        ) from None
     except (ValueError, TypeError, RecursionError) as exc:
         prefix = f"{where}: " if where else ""
         reason = str(exc).strip() or type(exc).__name__
