@@ -132,8 +132,20 @@ def requirement_lines(draw: Callable[..., Any]) -> str:
     elif kind == "option":
         option = draw(
             st.sampled_from(
-                ["-r", "-c", "-e", "-i", "--extra-index-url", "-f", "--no-index", "--pre",
-                 "--only-binary", "--no-binary", "--hash", "--unknown"]  # fmt: skip
+                [
+                    "-r",
+                    "-c",
+                    "-e",
+                    "-i",
+                    "--extra-index-url",
+                    "-f",
+                    "--no-index",
+                    "--pre",
+                    "--only-binary",
+                    "--no-binary",
+                    "--hash",
+                    "--unknown",
+                ]
             )
         )
         value = draw(
@@ -169,7 +181,9 @@ def toml_value(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{_toml_string(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{_toml_string(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+        )
     raise TypeError(type(value))
 
 
@@ -181,7 +195,9 @@ scalars = st.one_of(
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 requirement_strings = st.one_of(requirement_lines(), st.text(max_size=10))
@@ -195,11 +211,29 @@ def _table(header: str, items: Mapping[str, object]) -> str:
 
 
 DEPSLIM_KEYS = [
-    "python-version", "python-platform", "index-url", "extra-index-url", "find-links",
-    "no-index", "only-binary", "extra", "group", "all-extras", "pre", "timeout", "retries",
-    "concurrency", "torch-backend", "entries", "exclude", "order", "max-layers",
-    "max-layer-size", "ignore", "unknown-key",
-]  # fmt: skip
+    "python-version",
+    "python-platform",
+    "index-url",
+    "extra-index-url",
+    "find-links",
+    "no-index",
+    "only-binary",
+    "extra",
+    "group",
+    "all-extras",
+    "pre",
+    "timeout",
+    "retries",
+    "concurrency",
+    "torch-backend",
+    "entries",
+    "exclude",
+    "order",
+    "max-layers",
+    "max-layer-size",
+    "ignore",
+    "unknown-key",
+]
 depslim_values = st.one_of(
     values,
     st.sampled_from(["3.11", "linux/amd64", "cpu", "alphabetical", "1 GB", "http://[::1/"]),
@@ -217,24 +251,46 @@ def pyprojects(draw: Callable[..., Any]) -> str:
             st.sampled_from([["dependencies"], ["optional-dependencies"], "x", [1]])
         )
     extra_names = st.sampled_from(["a", "b", "A", "test", "c-d"])
-    optional = draw(st.dictionaries(extra_names, st.lists(st.one_of(
-        requirement_strings,
-        st.builds(lambda e, m: f"app[{e}]" + (f"; {m}" if m else ""), extra_names,
-                  st.none() | markers()),
-    ), max_size=3), max_size=3))  # fmt: skip
-    groups = draw(st.dictionaries(extra_names, st.lists(st.one_of(
-        requirement_strings,
-        st.builds(lambda g: {"include-group": g}, extra_names),
-        values,
-    ), max_size=3), max_size=3))  # fmt: skip
+    optional = draw(
+        st.dictionaries(
+            extra_names,
+            st.lists(
+                st.one_of(
+                    requirement_strings,
+                    st.builds(
+                        lambda e, m: f"app[{e}]" + (f"; {m}" if m else ""),
+                        extra_names,
+                        st.none() | markers(),
+                    ),
+                ),
+                max_size=3,
+            ),
+            max_size=3,
+        )
+    )
+    groups = draw(
+        st.dictionaries(
+            extra_names,
+            st.lists(
+                st.one_of(
+                    requirement_strings,
+                    st.builds(lambda g: {"include-group": g}, extra_names),
+                    values,
+                ),
+                max_size=3,
+            ),
+            max_size=3,
+        )
+    )
     parts = [_table("project", project)]
     if optional or draw(st.booleans()):
         parts.append(_table("project.optional-dependencies", optional))
     if groups:
         parts.append(_table("dependency-groups", groups))
     if draw(st.booleans()):
-        files = draw(st.lists(st.sampled_from(["reqs.txt", "/dev/zero", "missing.txt", "."]),
-                              max_size=2))  # fmt: skip
+        files = draw(
+            st.lists(st.sampled_from(["reqs.txt", "/dev/zero", "missing.txt", "."]), max_size=2)
+        )
         parts.append(_table("tool.setuptools.dynamic", {"dependencies": {"file": files}}))
     if draw(st.booleans()):
         parts.append(_table("tool.depslim", draw(depslim_tables)))
@@ -309,7 +365,9 @@ hrefs = st.one_of(
     filenames,
     st.builds(lambda u, f: f"{u}/{f}", urls(), filenames),
     st.builds(lambda f, h: f"{f}#sha256={h}", filenames, st.sampled_from(["a" * 64, "zz", ""])),
-    st.sampled_from(["", "#", "javascript:alert(1)", "//127.0.0.1:9/x-1.0.tar.gz", "http://[::1/a"]),
+    st.sampled_from(
+        ["", "#", "javascript:alert(1)", "//127.0.0.1:9/x-1.0.tar.gz", "http://[::1/a"]
+    ),
 )
 attribute_values = st.one_of(
     st.none(),
@@ -333,8 +391,13 @@ def html_pages(draw: Callable[..., Any]) -> bytes:
         for attribute in draw(
             st.lists(
                 st.sampled_from(
-                    ["data-requires-python", "data-yanked", "data-dist-info-metadata",
-                     "data-core-metadata", "data-gpg-sig"]  # fmt: skip
+                    [
+                        "data-requires-python",
+                        "data-yanked",
+                        "data-dist-info-metadata",
+                        "data-core-metadata",
+                        "data-gpg-sig",
+                    ]
                 ),
                 max_size=3,
             )
@@ -357,14 +420,20 @@ def json_pages(draw: Callable[..., Any]) -> bytes:
             "filename": st.one_of(filenames, values),
             "url": st.one_of(hrefs, values),
             "hashes": st.one_of(
-                st.dictionaries(st.sampled_from(["sha256", "md5", "x"]), st.sampled_from(
-                    ["a" * 64, "zz", ""]) | values, max_size=2),  # fmt: skip
+                st.dictionaries(
+                    st.sampled_from(["sha256", "md5", "x"]),
+                    st.sampled_from(["a" * 64, "zz", ""]) | values,
+                    max_size=2,
+                ),
                 values,
             ),
             "requires-python": st.one_of(st.sampled_from([">=3.8", "x", ""]), values),
             "yanked": st.one_of(st.booleans(), st.text(max_size=5), values),
-            "core-metadata": st.one_of(st.booleans(), st.dictionaries(
-                st.sampled_from(["sha256"]), st.sampled_from(["a" * 64, "zz"])), values),  # fmt: skip
+            "core-metadata": st.one_of(
+                st.booleans(),
+                st.dictionaries(st.sampled_from(["sha256"]), st.sampled_from(["a" * 64, "zz"])),
+                values,
+            ),
             "dist-info-metadata": st.one_of(st.booleans(), values),
             "size": st.one_of(st.integers(-1, 10**12), values),
             "upload-time": st.one_of(st.sampled_from(["2024-01-01T00:00:00Z", "x"]), values),
@@ -408,17 +477,39 @@ def json_pages(draw: Callable[..., Any]) -> bytes:
 # --- Python sources and notebooks ----------------------------------------------------
 
 SOURCE_PIECES = [
-    "import os\n", "import numpy as np\n", "from . import x\n", "from ..a.b import c\n",
-    "from .... import y\n", "import a.b.c\n", "from x import *\n", "__import__('z')\n",
-    "importlib.import_module('q')\n", "importlib.import_module(name)\n",
+    "import os\n",
+    "import numpy as np\n",
+    "from . import x\n",
+    "from ..a.b import c\n",
+    "from .... import y\n",
+    "import a.b.c\n",
+    "from x import *\n",
+    "__import__('z')\n",
+    "importlib.import_module('q')\n",
+    "importlib.import_module(name)\n",
     "try:\n    import yaml\nexcept ImportError:\n    yaml = None\n",
-    "if TYPE_CHECKING:\n    import mypy\n", "if sys.version_info >= (3, 11):\n    import tomllib\n",
-    "if __name__ == '__main__':\n    import cli\n", "def f():\n    import inner\n",
-    "with suppress(ImportError):\n    import opt\n", "import torch  # depslim: ignore\n",
-    "# -*- coding: latin-1 -*-\n", "# coding: nonexistent\n", "\ufeff", "\x00", "\\\n",
-    "(" * 200, ")" * 200, "[" * 1000, "x = '''\n", "\t", "  import indented\n", "async def g():\n",
-    "    await x\n", "match x:\n    case 1:\n        import m\n", "lambda: (yield)\n",
-]  # fmt: skip
+    "if TYPE_CHECKING:\n    import mypy\n",
+    "if sys.version_info >= (3, 11):\n    import tomllib\n",
+    "if __name__ == '__main__':\n    import cli\n",
+    "def f():\n    import inner\n",
+    "with suppress(ImportError):\n    import opt\n",
+    "import torch  # depslim: ignore\n",
+    "# -*- coding: latin-1 -*-\n",
+    "# coding: nonexistent\n",
+    "\ufeff",
+    "\x00",
+    "\\\n",
+    "(" * 200,
+    ")" * 200,
+    "[" * 1000,
+    "x = '''\n",
+    "\t",
+    "  import indented\n",
+    "async def g():\n",
+    "    await x\n",
+    "match x:\n    case 1:\n        import m\n",
+    "lambda: (yield)\n",
+]
 python_sources = st.one_of(
     st.lists(st.sampled_from(SOURCE_PIECES) | st.text(max_size=6), max_size=10).map("".join),
     st.text(max_size=40),
@@ -493,8 +584,17 @@ metadata_fields = st.one_of(
     st.builds(lambda r: f"Requires-Dist: {r}", requirement_lines()),
     st.builds(lambda s: f"Requires-Python: {s}", specifiers),
     st.builds(lambda e: f"Provides-Extra: {e}", names),
-    st.sampled_from(["Metadata-Version: 2.1", "Metadata-Version: 9.9", "Dynamic: Requires-Dist",
-                     " continued", "Bad header", ":", ""]),  # fmt: skip
+    st.sampled_from(
+        [
+            "Metadata-Version: 2.1",
+            "Metadata-Version: 9.9",
+            "Dynamic: Requires-Dist",
+            " continued",
+            "Bad header",
+            ":",
+            "",
+        ]
+    ),
     st.text(max_size=12),
 )
 core_metadata = st.lists(metadata_fields, max_size=8).map(
