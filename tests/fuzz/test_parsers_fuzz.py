@@ -1,12 +1,13 @@
 """Every parser of user or index input, fed generated hostile input: it returns a value or
 raises a DepslimError (exit 1, 2 or 3 with a message); never any other exception.
 
-Example counts are kept small so that the whole folder runs in seconds; raise them
-locally with ``--hypothesis-profile`` or by editing ``EXAMPLES`` when hunting.
+Example counts are kept small so that the whole folder runs in seconds; hunt deeper
+with ``DEPSLIM_FUZZ_EXAMPLES=2000`` in the environment.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
@@ -52,7 +53,7 @@ from fuzz.strategies import (
     requirements_files,
 )
 
-EXAMPLES = 60
+EXAMPLES = int(os.environ.get("DEPSLIM_FUZZ_EXAMPLES", "60"))
 fuzz = settings(
     max_examples=EXAMPLES,
     deadline=None,
