@@ -288,3 +288,10 @@ def test_markers_nested_through_many_extras_are_an_input_error(tmp_path: Path) -
     message = pyproject_error(path, extras=["e0"])
     assert "the combined marker nests too deeply" in message
     assert message.startswith(f"{path}:")
+
+
+def test_include_through_a_link_to_its_own_folder_is_a_cycle(tmp_path: Path) -> None:
+    (tmp_path / "here").symlink_to(tmp_path)
+    path = write(tmp_path / "requirements.in", "x\n-r here/requirements.in\n")
+    message = requirements_error(path)
+    assert message.startswith(f"{path}:2: -r here/requirements.in makes an include cycle")

@@ -523,8 +523,15 @@ def _append_new(items: list[str], value: str) -> None:
 
 
 def _key(path: Path) -> str:
-    """What makes two spellings of one file path the same file, for cycle detection."""
-    return os.path.normpath(path.absolute())
+    """What makes two spellings of one file path the same file, for cycle detection.
+
+    Symbolic links are resolved: through a link to its own folder, a file could
+    otherwise include itself under ever longer names.
+    """
+    try:
+        return os.path.realpath(path.absolute())
+    except (OSError, ValueError, RuntimeError):
+        return os.path.normpath(path.absolute())
 
 
 def _has_scheme(value: str) -> bool:
