@@ -182,6 +182,7 @@ def test_requirements_lockfile_reader_never_raises(text: str) -> None:
 @fuzz
 @example(content=b"<a href='http://[::1/x-1.0.tar.gz'>x</a>", project="x")
 @example(content=b"<![", project=None)
+@example(content=b'<a href="A://["></a>', project=None)  # root list: urlsplit's ValueError
 @given(content=html_pages(), project=st.sampled_from(["x", "numpy", None]))
 def test_html_pages(content: bytes, project: str | None) -> None:
     name = None if project is None else canonicalize_name(project)
