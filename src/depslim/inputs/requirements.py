@@ -58,6 +58,8 @@ Reader = Callable[[Path], str]
 _COMMENT = re.compile(r"(?<!\S)#.*$")  # "#" at the start or after whitespace
 _COMMENT_LINE = re.compile(r"\s*#")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_NEEDS_SHLEX = re.compile(r"[\"'\\]")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")  # what shlex splits on
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _EXTRAS_SUFFIX = re.compile(r"^(?P<path>.*?)(?P<extras>\[[^\[\]]*\])$")
@@ -240,9 +242,10 @@ class _State:
     environ: Mapping[str, str]
     requirements: list[InputRequirement] = field(default_factory=list)
     index_url: tuple[str, Location] | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    trusted_hosts: list[str] = field(default_factory=list)
+    # dicts as ordered sets: a value given again keeps its first place, in O(1)
+    extra_index_urls: dict[str, None] = field(default_factory=dict)
+    find_links: dict[str, None] = field(default_factory=dict)
+    trusted_hosts: dict[str, None] = field(default_factory=dict)
     only_binary: set[str] = field(default_factory=set)
     no_binary: set[str] = field(default_factory=set)
     no_index: bool = False
@@ -372,11 +375,11 @@ class _State:
                 )
             self.index_url = (url, where)
         elif option == "extra-index-url":
-            _append_new(self.extra_index_urls, _location(value, base))
+            self.extra_index_urls[_location(value, base)] = None
         elif option == "find-links":
-            _append_new(self.find_links, _location(value, base))
+            self.find_links[_location(value, base)] = None
         elif option == "trusted-host":
-            _append_new(self.trusted_hosts, value)
+            self.trusted_hosts[value] = None
         elif option == "no-index":
             self.no_index = True
         elif option == "pre":
@@ -427,7 +430,11 @@ def _parse_options(text: str, raw: str, where: Location) -> list[tuple[str, str,
     if not text.strip():
         return []
     try:
-        tokens = shlex.split(text)
+        # shlex is slow; without quotes or escapes it splits as str.split does
+        if _NEEDS_SHLEX.search(text):
+            tokens = shlex.split(text)
+        else:
+            tokens = [token for token in _SHLEX_SPACE.split(text) if token]
     except ValueError as exc:
         raise InputError(
             f"{where}: can't split {_quote(raw)} into options ({exc}); check the quotes"
@@ -512,11 +519,6 @@ def _update_binary(
             normalized = canonicalize_name(name)
             other.discard(normalized)
             target.add(normalized)
-
-
-def _append_new(items: list[str], value: str) -> None:
-    if value not in items:
-        items.append(value)
 
 
 # --- paths and URLs ---------------------------------------------------------------
