@@ -534,44 +534,57 @@ class _SelfExpander:
     def _add(
         self, item: InputRequirement, out: list[InputRequirement], chain: tuple[str, ...]
     ) -> None:
-        # An explicit stack (no recursion limit); an extra reached again under the same
-        # marker adds nothing new and is skipped, which keeps the work linear.
-        stack = [(item, chain)]
+        # Depth first with an explicit stack of events (no recursion limit): an extra is
+        # "entered" (its requirements pushed) unless it is on the current path (a cycle)
+        # or was entered before under the same marker (nothing new), and "left" after
+        # its requirements; the work stays linear in what is written.
+        path = set(chain)
         seen: set[tuple[str, str]] = set()
+        stack: list[_Event] = [("item", item, "")]
         added = 0
         while stack:
-            item, chain = stack.pop()
-            requirement = item.requirement
-            if self.own is None or item.name != self.own or requirement.url is not None:
-                out.append(item)
+            kind, current, extra = stack.pop()
+            if kind == "leave":
+                path.discard(extra)
+                continue
+            requirement = current.requirement
+            if kind == "enter":
+                key = (extra, str(requirement.marker))
+                if extra in path or key in seen:
+                    continue
+                seen.add(key)
+                path.add(extra)
+                stack.append(("leave", current, extra))
+                stack.extend(
+                    ("item", _with_marker(inner, requirement.marker, current), "")
+                    for inner in reversed(self.optional[extra].requirements)
+                )
+                continue
+            if self.own is None or current.name != self.own or requirement.url is not None:
+                out.append(current)
                 added += 1
                 if added > _MAX_EXPANDED:
                     raise InputError(
-                        f"{item.origin}: requirements on the project itself expand into more "
-                        f"than {_MAX_EXPANDED} requirements; simplify how the extras name "
-                        "each other"
+                        f"{current.origin}: requirements on the project itself expand into "
+                        f"more than {_MAX_EXPANDED} requirements; simplify how the extras "
+                        "name each other"
                     )
                 continue
-            outer = requirement.marker
-            expanded: list[tuple[InputRequirement, tuple[str, ...]]] = []
-            for extra in sorted(canonicalize_name(e) for e in requirement.extras):
-                if extra not in self.optional:
+            extras = sorted(canonicalize_name(e) for e in requirement.extras)
+            for name in extras:
+                if name not in self.optional:
                     listing = ", ".join(sorted(e.name for e in self.optional.values())) or "none"
                     raise InputError(
-                        f"{item.origin}: '{requirement}' names the project itself with extra "
-                        f"'{extra}', which [project.optional-dependencies] does not define; "
-                        f"available: {listing}"
+                        f"{current.origin}: '{requirement}' names the project itself with "
+                        f"extra '{name}', which [project.optional-dependencies] does not "
+                        f"define; available: {listing}"
                     )
-                if extra in chain or (extra, str(outer)) in seen:
-                    continue
-                seen.add((extra, str(outer)))
-                deeper = (*chain, extra)
-                expanded.extend(
-                    (_with_marker(inner, outer, item), deeper)
-                    for inner in self.optional[extra].requirements
-                )
-            stack.extend(reversed(expanded))
+            stack.extend(("enter", current, name) for name in reversed(extras))
 
+
+_Event = tuple[str, InputRequirement, str]
+"""``("item", requirement, "")``, ``("enter", requirement naming extra, extra)`` or
+``("leave", requirement, extra)``."""
 
 _MAX_EXPANDED = 100_000
 
