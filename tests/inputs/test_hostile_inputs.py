@@ -204,7 +204,8 @@ dependencies = {{file = ["{file}"]}}
 def test_dynamic_dependencies_from_a_device_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path / "pyproject.toml", PROJECT_DYNAMIC.format(file="/dev/zero"))
     message = pyproject_error(path)
-    assert "/dev/zero: can't read this requirements file (a character device" in message
+    assert message.startswith(f"{path}: [tool.setuptools.dynamic] takes requirements from ")
+    assert "/dev/zero can't be read (a character device, not a regular file)" in message
 
 
 def test_dynamic_dependencies_from_a_folder_are_refused(tmp_path: Path) -> None:

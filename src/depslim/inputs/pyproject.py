@@ -30,6 +30,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.errors import InputError
 from depslim.inputs.checks import check_requirement
+from depslim.inputs.files import describe_read_error
 from depslim.models import InputRequirement, Inputs, Location
 
 if TYPE_CHECKING:
@@ -366,13 +367,23 @@ def _setuptools_dynamic(data: dict[str, Any]) -> dict[str, Any]:
 def _from_files(path: Path, names: Sequence[Any], read: Reader | None) -> list[InputRequirement]:
     """Requirements of the files setuptools' dynamic metadata names, next to pyproject."""
     # requirements.py reads project names from pyproject.py: import it when needed
-    from depslim.inputs.requirements import parse_requirements
+    from depslim.inputs.requirements import parse_requirements_text, read_text
 
+    reader = read or read_text
     out: list[InputRequirement] = []
     for name in names:
         if not isinstance(name, str):
             raise InputError(f"{path}: [tool.setuptools.dynamic] file entries must be strings")
-        out.extend(parse_requirements(path.parent / name, read=read).requirements)
+        target = path.parent / name
+        try:
+            text = reader(target)
+        except (OSError, ValueError) as exc:
+            what, fix = describe_read_error(exc)
+            raise InputError(
+                f"{path}: [tool.setuptools.dynamic] takes requirements from {name!r}, but "
+                f"{target} can't be read ({what}); {fix}"
+            ) from None
+        out.extend(parse_requirements_text(text, path=target, read=read).requirements)
     return out
 
 
