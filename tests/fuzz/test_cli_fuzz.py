@@ -27,7 +27,7 @@ from support.wheels import build_wheel
 pytestmark = pytest.mark.cli_fuzz
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("DEPSLIM_CLI_FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("DEPSLIM_CLI_FUZZ_EXAMPLES", "3"))
 cli_fuzz = settings(
     max_examples=EXAMPLES,
     deadline=None,

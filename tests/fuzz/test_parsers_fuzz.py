@@ -53,7 +53,7 @@ from fuzz.strategies import (
     requirements_files,
 )
 
-EXAMPLES = int(os.environ.get("DEPSLIM_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("DEPSLIM_FUZZ_EXAMPLES", "40"))
 fuzz = settings(
     max_examples=EXAMPLES,
     deadline=None,
