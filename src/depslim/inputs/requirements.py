@@ -9,7 +9,9 @@ The format is pip's, restricted to what matters for locking:
   wheels (the name comes from the wheel's file name) or of project directories (the
   name comes from the project's ``pyproject.toml`` or ``setup.cfg``, or ``#egg=``);
 * ``-r``/``--requirement`` and ``-c``/``--constraint`` includes, relative to the
-  including file, nested, with include cycles reported;
+  including file, nested to any depth, with include cycles reported; a file included
+  again is read and parsed only once (per requirements / constraints role);
+* every file read is a regular file of at most 16 MiB (see :mod:`depslim.inputs.files`);
 * ``-i``/``--index-url``, ``--extra-index-url``, ``-f``/``--find-links``, ``--no-index``,
   ``--pre``, ``--trusted-host``, ``--only-binary``, ``--no-binary``,
   ``--prefer-binary``, ``-e``/``--editable``, ``--require-hashes`` (accepted: depslim
@@ -53,7 +55,8 @@ from depslim.models import InputRequirement, Inputs, Location
 __all__ = ["Reader", "parse_requirements", "parse_requirements_text", "read_text"]
 
 Reader = Callable[[Path], str]
-"""Returns the text of a file; raises :class:`OSError` when it cannot."""
+"""Returns the text of a file; raises :class:`OSError` when it can't read it and
+:class:`ValueError` when it refuses it (not a regular file, too large, not text)."""
 
 _COMMENT = re.compile(r"(?<!\S)#.*$")  # "#" at the start or after whitespace
 _COMMENT_LINE = re.compile(r"\s*#")
