@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from packaging import tags as _tags
+from packaging.markers import Marker, UndefinedEnvironmentName
 
 from depslim.errors import InputError
 
-__all__ = ["PLATFORM_HELP", "Target"]
+__all__ = ["PLATFORM_HELP", "Target", "evaluate_marker"]
 
 PLATFORM_HELP = (
     "linux/amd64, linux/arm64, linux/amd64-musl, linux/arm64-musl, macos/arm64, macos/amd64, "
@@ -127,6 +129,23 @@ class Target:
             "sys_platform": sys_platform,
         }
 
+    def marker_applies(
+        self, marker: Marker | None, extras: Iterable[str] = (), *, where: str = ""
+    ) -> bool:
+        """Whether ``marker`` holds on the target, with any one of ``extras`` (or none).
+
+        A marker that can't be evaluated (``python_full_version === ''``,
+        ``python_version ~= '3'``) raises :class:`InputError` naming it, prefixed by
+        ``where`` (``file:line``, or the package whose metadata holds it).
+        """
+        if marker is None:
+            return True
+        environment = self.marker_environment()
+        return any(
+            evaluate_marker(marker, {**environment, "extra": extra}, where=where)
+            for extra in (list(extras) or [""])
+        )
+
     def platform_tags(self) -> list[str]:
         """Platform tags the target accepts, most specific first."""
         if self.os == "windows":
@@ -169,6 +188,33 @@ class Target:
     def supports(self, tags: frozenset[_tags.Tag]) -> bool:
         """True when a wheel carrying ``tags`` installs on the target."""
         return _best_rank(self, tags) is not None
+
+
+def evaluate_marker(marker: Marker, environment: Mapping[str, str], *, where: str = "") -> bool:
+    """``marker`` evaluated in ``environment``; :class:`InputError` when it can't be.
+
+    :mod:`packaging` raises a ``ValueError`` for a comparison it can't decide (``===``
+    or ``~=`` against a value that is no version) and a ``KeyError`` for a name the
+    environment lacks (``dependency_groups`` outside a PEP 751 lock); each becomes one
+    line naming the marker and what to do.
+    """
+    try:
+        return marker.evaluate(dict(environment))
+    except UndefinedEnvironmentName as exc:
+        prefix = f"{where}: " if where else ""
+        name = exc.args[0] if exc.args else "?"
+        raise InputError(
+            f"{prefix}marker '{marker}' can't be evaluated: it names {name!r}, which the "
+            "target's environment does not define; use the PEP 508 names (python_version, "
+            "sys_platform, platform_machine, ...)"
+        ) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        prefix = f"{where}: " if where else ""
+        reason = str(exc).strip() or type(exc).__name__
+        raise InputError(
+            f"{prefix}marker '{marker}' can't be evaluated ({reason}); write a comparison "
+            "PEP 508 can decide, such as python_full_version >= '3.11.2'"
+        ) from None
 
 
 @lru_cache(maxsize=16)

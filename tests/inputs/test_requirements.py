@@ -317,8 +317,18 @@ def test_same_file_included_twice_is_not_a_cycle(tmp_path: Path) -> None:
     write(tmp_path, "a.in", "-r common.in\n")
     write(tmp_path, "b.in", "-r common.in\n")
     inputs = parse(tmp_path, "-r a.in\n-r b.in\n")
-    assert names(inputs) == ["six", "six"]
+    # parsed once: a second include would only add the same line again
+    assert names(inputs) == ["six"]
     assert inputs.files.count(tmp_path / "common.in") == 1
+
+
+def test_file_included_as_requirements_and_as_constraints_gives_both(tmp_path: Path) -> None:
+    write(tmp_path, "common.in", "six<2\n")
+    inputs = parse(tmp_path, "-c common.in\n-r common.in\n-c common.in\n")
+    assert [(str(r.requirement), r.constraint) for r in inputs.requirements] == [
+        ("six<2", True),
+        ("six<2", False),
+    ]
 
 
 def test_missing_include_names_the_including_line(tmp_path: Path) -> None:

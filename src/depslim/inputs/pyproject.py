@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.errors import InputError
+from depslim.inputs.checks import check_requirement
+from depslim.inputs.files import describe_read_error
 from depslim.models import InputRequirement, Inputs, Location
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ def parse_pyproject(
         _pick(name, group_table, "dependency group", reader, "dependency-groups") for name in groups
     ]
     for name in dict.fromkeys(picked):
-        for requirement in _expand_group(name, group_table, reader, ()):
+        for requirement in _expand_group(name, group_table, reader):
             expander.add(requirement, out)
 
     return Inputs(requirements=tuple(out), files=(path,))
@@ -154,6 +156,11 @@ _DEPS = ("project", "dependencies")
 def _load(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text.removeprefix("\ufeff"))
+    except RecursionError:
+        raise InputError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply for depslim to read; "
+            "flatten them"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         line = getattr(exc, "lineno", None)
@@ -170,24 +177,35 @@ def _load(text: str, path: Path) -> dict[str, Any]:
 
 
 class _LineFinder:
-    """Finds the line a header, key or quoted string sits on, by searching the text."""
+    """Finds the line a header, key or quoted string sits on, by searching the text.
 
-    __slots__ = ("_starts", "_text")
+    Keys and quoted strings are indexed in one pass over the text, headers looked up
+    once each: finding the lines of all requirements stays linear in the file's size,
+    however many requirements, groups or extras it holds.
+    """
+
+    __slots__ = ("_headers", "_keys", "_starts", "_strings", "_text")
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._starts = [0]
         self._starts.extend(m.end() for m in re.finditer(r"\r\n|\n|\r", text))
+        self._headers: dict[str, int | None] = {}
+        self._keys: dict[str, list[int]] | None = None
+        self._strings: dict[str, list[int]] | None = None
 
     def _line(self, offset: int) -> int:
         return bisect_right(self._starts, offset)
 
     def _header_offset(self, dotted: str) -> int | None:
-        parts = r"[ \t]*\.[ \t]*".join(
-            rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')" for p in dotted.split(".")
-        )
-        match = re.search(rf"^[ \t]*\[[ \t]*{parts}[ \t]*\]", self._text, re.MULTILINE)
-        return None if match is None else match.start()
+        if dotted not in self._headers:
+            parts = r"[ \t]*\.[ \t]*".join(
+                rf"(?:{re.escape(p)}|\"{re.escape(p)}\"|'{re.escape(p)}')"
+                for p in dotted.split(".")
+            )
+            match = re.search(rf"^[ \t]*\[[ \t]*{parts}[ \t]*\]", self._text, re.MULTILINE)
+            self._headers[dotted] = None if match is None else match.start()
+        return self._headers[dotted]
 
     def header(self, dotted: str) -> int | None:
         """The line of the ``[dotted]`` header, else of the first mention of its last part."""
@@ -197,9 +215,14 @@ class _LineFinder:
         return None if offset is None else self._line(offset)
 
     def _key_offset(self, key: str, start: int) -> int | None:
-        pattern = rf"(?<![\w-])(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*="
-        match = re.compile(pattern).search(self._text, start)
-        return None if match is None else match.start()
+        if self._keys is None:
+            self._keys = {}
+            for match in _KEY.finditer(self._text):
+                name = match.group(1)
+                if name[:1] in "\"'":
+                    name = name[1:-1]
+                self._keys.setdefault(name, []).append(match.start())
+        return _first_at_or_after(self._keys.get(key), start)
 
     def key(self, key: str, section: str) -> int | None:
         """The line where ``key =`` is written after ``[section]`` (or anywhere)."""
@@ -208,6 +231,13 @@ class _LineFinder:
         if offset is None:
             offset = self._key_offset(key, 0)
         return None if offset is None else self._line(offset)
+
+    def _string_offset(self, quoted: str, start: int) -> int | None:
+        if self._strings is None:
+            self._strings = {}
+            for match in _STRING.finditer(self._text):
+                self._strings.setdefault(match.group(0), []).append(match.start())
+        return _first_at_or_after(self._strings.get(quoted), start)
 
     def value(self, value: str, section: str, key: str | None) -> int | None:
         """The line of the string ``value``, looked for after ``[section]`` and ``key``."""
@@ -222,10 +252,22 @@ class _LineFinder:
         starts.append(0)
         quoted = (json.dumps(value, ensure_ascii=False), f"'{value}'", f'"{value}"')
         for start in starts:
-            found = [i for i in (self._text.find(q, start) for q in quoted) if i >= 0]
+            found = [i for q in quoted if (i := self._string_offset(q, start)) is not None]
             if found:
                 return self._line(min(found))
         return None
+
+
+# a key before "=" (bare or quoted), and a one-line basic or literal string
+_KEY = re.compile(r"""(?<![\w-])("[^"\r\n]*"|'[^'\r\n]*'|[A-Za-z0-9_-]+)[ \t]*=""")
+_STRING = re.compile(r""""(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'""")
+
+
+def _first_at_or_after(offsets: list[int] | None, start: int) -> int | None:
+    if not offsets:
+        return None
+    index = bisect_left(offsets, start)
+    return offsets[index] if index < len(offsets) else None
 
 
 class _Reader:
@@ -275,18 +317,20 @@ class _Reader:
         if not isinstance(item, str):
             line = self.finder.key(key, section)
             raise InputError(
-                f"{self.at(line)}: {section} {key}: {item!r} is not a requirement string; "
+                f"{self.at(line)}: {section} {key}: {_short_repr(item)} is not a requirement "
+                "string; "
                 "write requirements as quoted PEP 508 strings"
             )
         where = self.at(self.finder.value(item, section, key))
         try:
             requirement = Requirement(item)
-        except InvalidRequirement as exc:
+        except (InvalidRequirement, RecursionError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not PEP 508"
             raise InputError(
                 f"{where}: invalid requirement '{item}': {reason}; write a PEP 508 "
                 "requirement such as 'name>=1.0' or 'name[extra]; python_version >= \"3.11\"'"
             ) from None
+        check_requirement(requirement, raw=item, where=where)
         return InputRequirement(requirement=requirement, origin=where)
 
 
@@ -300,7 +344,9 @@ class _Extra:
 
 def _setuptools_dynamic(data: dict[str, Any]) -> dict[str, Any]:
     """``[tool.setuptools.dynamic]`` fields given as files: field → list of paths."""
-    table = data.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+    table: object = data
+    for key in ("tool", "setuptools", "dynamic"):
+        table = table.get(key, {}) if isinstance(table, dict) else {}
     if not isinstance(table, dict):
         return {}
     out: dict[str, Any] = {}
@@ -321,13 +367,23 @@ def _setuptools_dynamic(data: dict[str, Any]) -> dict[str, Any]:
 def _from_files(path: Path, names: Sequence[Any], read: Reader | None) -> list[InputRequirement]:
     """Requirements of the files setuptools' dynamic metadata names, next to pyproject."""
     # requirements.py reads project names from pyproject.py: import it when needed
-    from depslim.inputs.requirements import parse_requirements
+    from depslim.inputs.requirements import parse_requirements_text, read_text
 
+    reader = read or read_text
     out: list[InputRequirement] = []
     for name in names:
         if not isinstance(name, str):
             raise InputError(f"{path}: [tool.setuptools.dynamic] file entries must be strings")
-        out.extend(parse_requirements(path.parent / name, read=read).requirements)
+        target = path.parent / name
+        try:
+            text = reader(target)
+        except (OSError, ValueError) as exc:
+            what, fix = describe_read_error(exc)
+            raise InputError(
+                f"{path}: [tool.setuptools.dynamic] takes requirements from {name!r}, but "
+                f"{target} can't be read ({what}); {fix}"
+            ) from None
+        out.extend(parse_requirements_text(text, path=target, read=read).requirements)
     return out
 
 
@@ -400,22 +456,25 @@ def _pick(name: str, available: dict[str, Any], what: str, reader: _Reader, sect
 
 
 def _expand_group(
-    name: str,
-    groups: dict[str, tuple[str, list[Any]]],
-    reader: _Reader,
-    chain: tuple[str, ...],
+    name: str, groups: dict[str, tuple[str, list[Any]]], reader: _Reader
 ) -> list[InputRequirement]:
-    """The requirements of group ``name`` with its includes expanded, in file order."""
-    key, entries = groups[name]
-    if name in chain:
-        loop = " -> ".join([groups[n][0] for n in chain[chain.index(name) :]] + [key])
-        where = reader.at(reader.finder.key(key, "dependency-groups"))
-        raise InputError(
-            f"{where}: dependency groups include each other in a cycle: {loop}; "
-            "remove one of these include-group entries"
-        )
+    """The requirements of group ``name`` with its includes expanded, in file order.
+
+    Walked with an explicit stack (no recursion limit), each group expanded once: a
+    group included a second time would only repeat requirements already taken.
+    """
     out: list[InputRequirement] = []
-    for entry in entries:
+    visited = {name}
+    chain = [name]  # groups being expanded, outermost first
+    stack = [iter(groups[name][1])]
+    while stack:
+        entry = next(stack[-1], _END)
+        current = chain[-1]
+        key = groups[current][0]
+        if entry is _END:
+            stack.pop()
+            chain.pop()
+            continue
         if isinstance(entry, str):
             out.append(reader.requirement(entry, "dependency-groups", key))
             continue
@@ -427,7 +486,7 @@ def _expand_group(
         ):
             where = reader.at(reader.finder.key(key, "dependency-groups"))
             raise InputError(
-                f"{where}: dependency group '{key}' holds {entry!r}; an entry is a "
+                f"{where}: dependency group '{key}' holds {_short_repr(entry)}; an entry is a "
                 'requirement string or {include-group = "NAME"}'
             )
         target = canonicalize_name(included)
@@ -438,8 +497,31 @@ def _expand_group(
                 f"{where}: dependency group '{key}' includes unknown group '{included}'; "
                 f"available: {listing}"
             )
-        out.extend(_expand_group(target, groups, reader, (*chain, name)))
+        if target in chain:
+            loop = " -> ".join(groups[n][0] for n in [*chain[chain.index(target) :], target])
+            where = reader.at(reader.finder.key(groups[target][0], "dependency-groups"))
+            raise InputError(
+                f"{where}: dependency groups include each other in a cycle: {loop}; "
+                "remove one of these include-group entries"
+            )
+        if target in visited:
+            continue
+        visited.add(target)
+        chain.append(target)
+        stack.append(iter(groups[target][1]))
     return out
+
+
+_END = object()
+
+
+def _short_repr(value: object) -> str:
+    """``repr(value)`` cut to a readable length (a TOML value may be large or deep)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"a nested {type(value).__name__}"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _SelfExpander:
@@ -463,31 +545,75 @@ class _SelfExpander:
     def _add(
         self, item: InputRequirement, out: list[InputRequirement], chain: tuple[str, ...]
     ) -> None:
-        requirement = item.requirement
-        if self.own is None or item.name != self.own or requirement.url is not None:
-            out.append(item)
-            return
-        outer = requirement.marker
-        for extra in sorted(canonicalize_name(e) for e in requirement.extras):
-            if extra not in self.optional:
-                listing = ", ".join(sorted(e.name for e in self.optional.values())) or "none"
-                raise InputError(
-                    f"{item.origin}: '{requirement}' names the project itself with extra "
-                    f"'{extra}', which [project.optional-dependencies] does not define; "
-                    f"available: {listing}"
-                )
-            if extra in chain:
+        # Depth first with an explicit stack of events (no recursion limit): an extra is
+        # "entered" (its requirements pushed) unless it is on the current path (a cycle)
+        # or was entered before under the same marker (nothing new), and "left" after
+        # its requirements; the work stays linear in what is written.
+        path = set(chain)
+        seen: set[tuple[str, str]] = set()
+        stack: list[_Event] = [("item", item, "")]
+        added = 0
+        while stack:
+            kind, current, extra = stack.pop()
+            if kind == "leave":
+                path.discard(extra)
                 continue
-            for inner in self.optional[extra].requirements:
-                combined = _with_marker(inner, outer)
-                self._add(combined, out, (*chain, extra))
+            requirement = current.requirement
+            if kind == "enter":
+                key = (extra, str(requirement.marker))
+                if extra in path or key in seen:
+                    continue
+                seen.add(key)
+                path.add(extra)
+                stack.append(("leave", current, extra))
+                stack.extend(
+                    ("item", _with_marker(inner, requirement.marker, current), "")
+                    for inner in reversed(self.optional[extra].requirements)
+                )
+                continue
+            if self.own is None or current.name != self.own or requirement.url is not None:
+                out.append(current)
+                added += 1
+                if added > _MAX_EXPANDED:
+                    raise InputError(
+                        f"{current.origin}: requirements on the project itself expand into "
+                        f"more than {_MAX_EXPANDED} requirements; simplify how the extras "
+                        "name each other"
+                    )
+                continue
+            extras = sorted(canonicalize_name(e) for e in requirement.extras)
+            for name in extras:
+                if name not in self.optional:
+                    listing = ", ".join(sorted(e.name for e in self.optional.values())) or "none"
+                    raise InputError(
+                        f"{current.origin}: '{requirement}' names the project itself with "
+                        f"extra '{name}', which [project.optional-dependencies] does not "
+                        f"define; available: {listing}"
+                    )
+            stack.extend(("enter", current, name) for name in reversed(extras))
 
 
-def _with_marker(item: InputRequirement, outer: Marker | None) -> InputRequirement:
-    """``item`` restricted to where ``outer`` holds as well."""
+_Event = tuple[str, InputRequirement, str]
+"""``("item", requirement, "")``, ``("enter", requirement naming extra, extra)`` or
+``("leave", requirement, extra)``."""
+
+_MAX_EXPANDED = 100_000
+
+
+def _with_marker(
+    item: InputRequirement, outer: Marker | None, via: InputRequirement
+) -> InputRequirement:
+    """``item`` restricted to where ``outer`` (the marker of ``via``) holds as well."""
     if outer is None:
         return item
     requirement = Requirement(str(item.requirement))
     inner = requirement.marker
-    requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
+    try:
+        requirement.marker = outer if inner is None else Marker(f"({inner}) and ({outer})")
+    except (ValueError, RecursionError):
+        raise InputError(
+            f"{via.origin}: '{via.requirement}' names the project itself through so many "
+            "extras with markers that the combined marker nests too deeply; simplify how "
+            "the extras name each other"
+        ) from None
     return InputRequirement(requirement=requirement, origin=item.origin)

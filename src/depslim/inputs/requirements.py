@@ -9,7 +9,9 @@ The format is pip's, restricted to what matters for locking:
   wheels (the name comes from the wheel's file name) or of project directories (the
   name comes from the project's ``pyproject.toml`` or ``setup.cfg``, or ``#egg=``);
 * ``-r``/``--requirement`` and ``-c``/``--constraint`` includes, relative to the
-  including file, nested, with include cycles reported;
+  including file, nested to any depth, with include cycles reported; a file included
+  again is read and parsed only once (per requirements / constraints role);
+* every file read is a regular file of at most 16 MiB (see :mod:`depslim.inputs.files`);
 * ``-i``/``--index-url``, ``--extra-index-url``, ``-f``/``--find-links``, ``--no-index``,
   ``--pre``, ``--trusted-host``, ``--only-binary``, ``--no-binary``,
   ``--prefer-binary``, ``-e``/``--editable``, ``--require-hashes`` (accepted: depslim
@@ -31,6 +33,7 @@ tests (and callers holding text in memory) decide what a path contains.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
@@ -44,17 +47,22 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion
 
 from depslim.errors import InputError
+from depslim.inputs.checks import check_requirement
+from depslim.inputs.files import describe_read_error, read_file_bytes
 from depslim.inputs.pyproject import project_name
 from depslim.models import InputRequirement, Inputs, Location
 
 __all__ = ["Reader", "parse_requirements", "parse_requirements_text", "read_text"]
 
 Reader = Callable[[Path], str]
-"""Returns the text of a file; raises :class:`OSError` when it cannot."""
+"""Returns the text of a file; raises :class:`OSError` when it can't read it and
+:class:`ValueError` when it refuses it (not a regular file, too large, not text)."""
 
 _COMMENT = re.compile(r"(?<!\S)#.*$")  # "#" at the start or after whitespace
 _COMMENT_LINE = re.compile(r"\s*#")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_NEEDS_SHLEX = re.compile(r"[\"'\\]")
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")  # what shlex splits on
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _NAMED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 _EXTRAS_SUFFIX = re.compile(r"^(?P<path>.*?)(?P<extras>\[[^\[\]]*\])$")
@@ -96,8 +104,13 @@ _PER_REQUIREMENT = frozenset({"hash"})
 
 
 def read_text(path: Path) -> str:
-    """Read a requirements file from disk, decoding it by its BOM, else as UTF-8."""
-    data = path.read_bytes()
+    """Read a requirements file from disk, decoding it by its BOM, else as UTF-8.
+
+    The file must be a regular file of at most :data:`~depslim.inputs.files.MAX_INPUT_BYTES`; raises
+    :class:`OSError` when it can't be read, :class:`ValueError` (a
+    :class:`RefusedFileError` or :class:`UnicodeDecodeError`) when it is refused.
+    """
+    data = read_file_bytes(path)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding)
@@ -143,8 +156,7 @@ def parse_requirements_text(
         read=read or read_text,
         environ=os.environ if environ is None else environ,
     )
-    key = _key(path)
-    state.parse(text, path=path, constraint=constraint, chain=((key, path),))
+    state.parse(text, path=path, constraint=constraint)
     return state.result()
 
 
@@ -197,26 +209,57 @@ class _Here:
     where: Location
     path: Path
     constraint: bool
-    chain: tuple[tuple[str, Path], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Include:
+    """A ``-r``/``-c`` line asks for ``path`` (read as ``text``) to be parsed next."""
+
+    path: Path
+    key: str
+    text: str
+    constraint: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A file being parsed: where it sits in the include chain, and its remaining lines."""
+
+    path: Path
+    key: str
+    steps: Iterator[_Include]
 
 
 @dataclass(slots=True)
 class _State:
-    """Everything collected so far across all files, in the order pip would apply it."""
+    """Everything collected so far across all files, in the order pip would apply it.
+
+    Includes are walked with an explicit stack, not by recursion, so that a chain of
+    any depth is read without hitting Python's recursion limit. Each file is read once,
+    and parsed at most once as requirements and once as constraints: including it again
+    would add the same lines again, and skipping that keeps the work linear even when
+    files include each other many times over.
+    """
 
     read: Reader
     environ: Mapping[str, str]
     requirements: list[InputRequirement] = field(default_factory=list)
     index_url: tuple[str, Location] | None = None
-    extra_index_urls: list[str] = field(default_factory=list)
-    find_links: list[str] = field(default_factory=list)
-    trusted_hosts: list[str] = field(default_factory=list)
+    # dicts as ordered sets: a value given again keeps its first place, in O(1)
+    extra_index_urls: dict[str, None] = field(default_factory=dict)
+    find_links: dict[str, None] = field(default_factory=dict)
+    trusted_hosts: dict[str, None] = field(default_factory=dict)
     only_binary: set[str] = field(default_factory=set)
     no_binary: set[str] = field(default_factory=set)
     no_index: bool = False
     pre: bool = False
     prefer_binary: bool = False
     files: list[Path] = field(default_factory=list)
+    listed: set[Path] = field(default_factory=set)
+    texts: dict[str, str] = field(default_factory=dict)
+    parsed: set[tuple[str, bool]] = field(default_factory=set)
+    stack: list[_Frame] = field(default_factory=list)
+    active: dict[str, int] = field(default_factory=dict)  # file on the stack -> its depth
 
     def result(self) -> Inputs:
         return Inputs(
@@ -233,20 +276,33 @@ class _State:
             prefer_binary=self.prefer_binary,
         )
 
-    def parse(
-        self,
-        text: str,
-        *,
-        path: Path,
-        constraint: bool,
-        chain: tuple[tuple[str, Path], ...],
-    ) -> None:
-        if path not in self.files:
-            self.files.append(path)
+    def parse(self, text: str, *, path: Path, constraint: bool) -> None:
+        """Parse ``text`` (the file ``path``) and, depth first, every file it includes."""
+        key = _key(path)
+        self.texts[key] = text
+        self._push(_Include(path=path, key=key, text=text, constraint=constraint))
+        while self.stack:
+            include = next(self.stack[-1].steps, None)
+            if include is None:
+                del self.active[self.stack.pop().key]
+            elif (include.key, include.constraint) not in self.parsed:
+                self._push(include)
+
+    def _push(self, include: _Include) -> None:
+        self.parsed.add((include.key, include.constraint))
+        if include.path not in self.listed:
+            self.listed.add(include.path)
+            self.files.append(include.path)
+        steps = self._steps(include.text, path=include.path, constraint=include.constraint)
+        self.active[include.key] = len(self.stack)
+        self.stack.append(_Frame(path=include.path, key=include.key, steps=steps))
+
+    def _steps(self, text: str, *, path: Path, constraint: bool) -> Iterator[_Include]:
+        """Apply the lines of one file, yielding each include for :meth:`parse` to walk."""
         for line in _logical_lines(text):
             where = Location(path=str(path), line=line.number)
-            here = _Here(raw=line.text, where=where, path=path, constraint=constraint, chain=chain)
-            self._parse_line(self._expand(line.text, where), here)
+            here = _Here(raw=line.text, where=where, path=path, constraint=constraint)
+            yield from self._parse_line(self._expand(line.text, where), here)
 
     def _expand(self, text: str, where: Location) -> str:
         def value(match: re.Match[str]) -> str:
@@ -261,7 +317,7 @@ class _State:
 
         return _ENV_VAR.sub(value, text)
 
-    def _parse_line(self, text: str, here: _Here) -> None:
+    def _parse_line(self, text: str, here: _Here) -> Iterator[_Include]:
         raw, where = here.raw, here.where
         argument, options_text = _split_arguments(text)
         options = _parse_options(options_text, raw, where)
@@ -277,7 +333,10 @@ class _State:
             self._add(requirement, local, here, editable=False)
             return
         for spelled, option, value in options:
-            self._apply_option(spelled, option, value, here)
+            if option in ("requirement", "constraint"):
+                yield self._include(spelled, value, here, constraint=option == "constraint")
+            else:
+                self._apply_option(spelled, option, value, here)
 
     def _add(
         self, requirement: Requirement, local: str | None, here: _Here, *, editable: bool
@@ -293,6 +352,7 @@ class _State:
                 f"{where}: a constraint can't have extras ({_quote(raw)}); constraints only "
                 f"narrow versions: write {requirement.name} without [...]"
             )
+        check_requirement(requirement, raw=raw, where=where)
         self.requirements.append(
             InputRequirement(
                 requirement=requirement,
@@ -305,9 +365,7 @@ class _State:
 
     def _apply_option(self, spelled: str, option: str, value: str, here: _Here) -> None:
         raw, where, base = here.raw, here.where, here.path.parent
-        if option in ("requirement", "constraint"):
-            self._include(spelled, value, here, constraint=option == "constraint")
-        elif option == "editable":
+        if option == "editable":
             requirement, local = _editable(value, here, self.read)
             self._add(requirement, local, here, editable=True)
         elif option == "index-url":
@@ -320,11 +378,11 @@ class _State:
                 )
             self.index_url = (url, where)
         elif option == "extra-index-url":
-            _append_new(self.extra_index_urls, _location(value, base))
+            self.extra_index_urls[_location(value, base)] = None
         elif option == "find-links":
-            _append_new(self.find_links, _location(value, base))
+            self.find_links[_location(value, base)] = None
         elif option == "trusted-host":
-            _append_new(self.trusted_hosts, value)
+            self.trusted_hosts[value] = None
         elif option == "no-index":
             self.no_index = True
         elif option == "pre":
@@ -342,24 +400,21 @@ class _State:
             )
         # "require-hashes": nothing to record, depslim always writes hashes
 
-    def _include(self, spelled: str, value: str, here: _Here, *, constraint: bool) -> None:
-        where, chain = here.where, here.chain
+    def _include(self, spelled: str, value: str, here: _Here, *, constraint: bool) -> _Include:
+        where = here.where
         target = _include_path(value, spelled, where, here.path.parent)
         key = _key(target)
-        seen = [k for k, _ in chain]
-        if key in seen:
-            loop = [str(p) for _, p in chain[seen.index(key) :]] + [str(target)]
+        if key in self.active:
+            loop = [str(frame.path) for frame in self.stack[self.active[key] :]] + [str(target)]
             raise InputError(
                 f"{where}: {spelled} {value} makes an include cycle: {' -> '.join(loop)}; "
                 "remove one of these includes"
             )
-        text = _read(self.read, target, value, via=(spelled, where))
-        self.parse(
-            text,
-            path=target,
-            constraint=here.constraint or constraint,
-            chain=(*chain, (key, target)),
-        )
+        text = self.texts.get(key)
+        if text is None:
+            text = _read(self.read, target, value, via=(spelled, where))
+            self.texts[key] = text
+        return _Include(path=target, key=key, text=text, constraint=here.constraint or constraint)
 
 
 # --- lines and options ------------------------------------------------------------
@@ -378,7 +433,11 @@ def _parse_options(text: str, raw: str, where: Location) -> list[tuple[str, str,
     if not text.strip():
         return []
     try:
-        tokens = shlex.split(text)
+        # shlex is slow; without quotes or escapes it splits as str.split does
+        if _NEEDS_SHLEX.search(text):
+            tokens = shlex.split(text)
+        else:
+            tokens = [token for token in _SHLEX_SPACE.split(text) if token]
     except ValueError as exc:
         raise InputError(
             f"{where}: can't split {_quote(raw)} into options ({exc}); check the quotes"
@@ -465,17 +524,19 @@ def _update_binary(
             target.add(normalized)
 
 
-def _append_new(items: list[str], value: str) -> None:
-    if value not in items:
-        items.append(value)
-
-
 # --- paths and URLs ---------------------------------------------------------------
 
 
 def _key(path: Path) -> str:
-    """What makes two spellings of one file path the same file, for cycle detection."""
-    return os.path.normpath(path.absolute())
+    """What makes two spellings of one file path the same file, for cycle detection.
+
+    Symbolic links are resolved: through a link to its own folder, a file could
+    otherwise include itself under ever longer names.
+    """
+    try:
+        return os.path.realpath(path.absolute())
+    except (OSError, ValueError, RuntimeError):
+        return os.path.normpath(path.absolute())
 
 
 def _has_scheme(value: str) -> bool:
@@ -519,17 +580,14 @@ def _read(read: Reader, path: Path, spelled: object, via: tuple[str, Location] |
     try:
         return read(path)
     except (OSError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        what = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else reason
+        what, fix = describe_read_error(exc)
         if via is None:
-            raise InputError(
-                f"{path}: can't read this requirements file ({what}); check the path"
-            ) from None
+            raise InputError(f"{path}: can't read this requirements file ({what}); {fix}") from None
         option, where = via
-        raise InputError(
-            f"{where}: {option} {spelled}: can't read {path} ({what}); the path is "
-            f"relative to the folder of {where.path}"
-        ) from None
+        if isinstance(exc, OSError) and exc.errno == errno.ENOENT:
+            fix = f"the path is relative to the folder of {where.path}"
+        message = f"{where}: {option} {spelled}: can't read {path} ({what}); {fix}"
+        raise InputError(message) from None
 
 
 # --- requirements -----------------------------------------------------------------
@@ -547,8 +605,8 @@ def _invalid(raw: str, where: Location, reason: str) -> InputError:
 def _pep508(text: str, raw: str, where: Location) -> Requirement:
     try:
         return Requirement(text)
-    except InvalidRequirement as exc:
-        raise _invalid(raw, where, str(exc)) from None
+    except (InvalidRequirement, RecursionError) as exc:
+        raise _invalid(raw, where, str(exc) or "nested too deeply") from None
 
 
 def _requirement(argument: str, here: _Here, read: Reader) -> tuple[Requirement, str | None]:
