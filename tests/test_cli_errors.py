@@ -51,7 +51,7 @@ def test_writing_below_a_file_is_bad_input_and_changes_nothing(tmp_path, capsys)
     lock.write_text("a==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
     code = main(
         ["layers", str(lock), "-o", str(blocker), "--no-config", "--offline",
-         "--cache-dir", str(tmp_path / "cache"), "-q"]
+         "--cache-dir", str(tmp_path / "cache"), "-q", "--context", str(tmp_path)]
     )  # fmt: skip
     assert code == 2
     assert blocker.read_text() == "keep me\n"

@@ -25,6 +25,7 @@ from depslim.config import KEYS, ConfigValues, parse_settings
 from depslim.credentials import redact_text
 from depslim.errors import InputError
 from depslim.inputs import read_tool_table
+from depslim.inputs.files import read_text_file
 from depslim.target import Target
 
 __all__ = [
@@ -256,7 +257,10 @@ def find_config(anchor: str | Path | None) -> Path | None:
     above the enclosing git root; ``None`` when there is none."""
     if anchor is None:
         anchor = Path.cwd()
-    here = Path(anchor).resolve()
+    try:
+        here = Path(anchor).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise InputError(f"{anchor}: cannot follow this path ({exc})") from None
     if here.name == "pyproject.toml" and here.is_file():
         return here
     folder = here if here.is_dir() else here.parent
@@ -302,16 +306,7 @@ def _read_config(path: Path | None) -> tuple[ConfigValues, dict[str, str]]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        if not path.is_file():
-            raise InputError(f"{path}: not a regular file (give a pyproject.toml)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason}); save it as UTF-8") from None
+    return read_text_file(path, what="config (pyproject.toml)")
 
 
 # ---- the environment -------------------------------------------------------------------

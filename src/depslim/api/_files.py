@@ -11,21 +11,18 @@ from packaging.pylock import is_valid_pylock_path
 
 from depslim._version import package_version
 from depslim.errors import InputError
+from depslim.inputs.files import read_text_file
 from depslim.lockfile import read_lock, read_pylock
 from depslim.models import Lock
 from depslim.target import Target
 
 __all__ = [
-    "MAX_INPUT_SIZE",
     "display_path",
     "package_version",
     "read_lock_file",
     "relative_location",
     "write_atomic",
 ]
-
-#: the largest input file (requirements, lock, pyproject) depslim reads
-MAX_INPUT_SIZE = 64 * 2**20
 
 
 # ---- files --------------------------------------------------------------------------
@@ -79,22 +76,9 @@ def read_lock_file(path: str | Path, *, target: Target) -> Lock:
     from the file's folder, as pip does.
     """
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such lockfile (make one with `depslim lock`)")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file (give a lockfile)")
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_SIZE:
-            raise InputError(
-                f"{path}: {size} bytes is more than a lockfile can be "
-                f"({MAX_INPUT_SIZE // 2**20} MiB); is it the right file?"
-            )
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    text = read_text_file(path, what="lockfile")
     if is_valid_pylock_path(Path(path.name)):
         lock = read_pylock(text, source=display_path(path), target=target)
         if not lock.pins and lock.inputs_hash is None:

@@ -745,14 +745,20 @@ class IndexClient:
             if algorithm in hashlib.algorithms_guaranteed and _HEX.fullmatch(digest.strip()):
                 hashes[algorithm] = digest.strip().lower()
         size: int | None = None
-        if is_local(file_url):
-            path = local_path(file_url)
-            filename = path.name
-            with contextlib.suppress(OSError):
-                size = path.stat().st_size
-            file_url = path.resolve().as_uri()
-        else:
-            filename = unquote(urlsplit(file_url).path.rpartition("/")[2])
+        try:
+            if is_local(file_url):
+                path = local_path(file_url)
+                filename = path.name
+                with contextlib.suppress(OSError):
+                    size = path.stat().st_size
+                file_url = path.resolve().as_uri()
+            else:
+                filename = unquote(urlsplit(file_url).path.rpartition("/")[2])
+        except ValueError as exc:  # a malformed URL, say from an index's Requires-Dist
+            raise InputError(
+                f"{name} @ {redact_url(url)}: not a valid URL ({exc}); write it as "
+                "name @ https://host/path/file.whl"
+            ) from None
         parsed = parse_filename(filename, project=project)
         if parsed is None:
             hint = (

@@ -292,7 +292,10 @@ def parse_project_list_html(content: bytes, *, url: str = "the index root") -> l
         name = "".join(text).strip()
         if not name:
             href = (attributes.get("href") or "").strip().rstrip("/")
-            name = unquote(urlsplit(href).path.rpartition("/")[2])
+            try:
+                name = unquote(urlsplit(href).path.rpartition("/")[2])
+            except ValueError:  # an href that is not a URL names no project
+                continue
         if name:
             names.append(name)
     return names

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from depslim.errors import InputError
+from depslim.inputs.files import read_text_file
 from depslim.inputs.pyproject import parse_pyproject
-from depslim.inputs.requirements import parse_requirements, read_text
+from depslim.inputs.requirements import parse_requirements
 from depslim.models import InputRequirement
 
 __all__ = ["DEV_REQUIREMENTS", "Declared", "DeclaredProject", "declared_dependencies"]
@@ -74,14 +75,13 @@ def declared_dependencies(root: Path) -> DeclaredProject:
 
 
 def _from_pyproject(pyproject: Path) -> DeclaredProject:
-    try:
-        text = read_text(pyproject)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{pyproject}: not UTF-8 text ({exc.reason})") from None
+    text = read_text_file(pyproject, what="pyproject.toml")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{pyproject}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{pyproject}: TOML nested too deeply to read") from None
     project = data.get("project", {})
     extras = sorted((project.get("optional-dependencies") or {}).keys())
     groups = sorted((data.get("dependency-groups") or {}).keys())

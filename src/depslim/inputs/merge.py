@@ -14,8 +14,9 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from depslim.errors import InputError
+from depslim.inputs.files import read_text_file
 from depslim.inputs.pyproject import parse_pyproject
-from depslim.inputs.requirements import parse_requirements, read_text
+from depslim.inputs.requirements import parse_requirements
 from depslim.models import InputRequirement, Inputs
 
 __all__ = ["binary_sets", "read_inputs", "unique"]
@@ -95,12 +96,7 @@ def _expand_local_projects(items: Iterable[InputRequirement]) -> list[InputRequi
 
 
 def _toml_text(path: Path) -> str:
-    try:
-        return read_text(path)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    return read_text_file(path, what="pyproject.toml")
 
 
 def binary_sets(only: Sequence[str], no: Sequence[str]) -> tuple[frozenset[str], frozenset[str]]:

@@ -17,6 +17,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 
+from depslim.errors import IndexAccessError, InputError
 from depslim.models import CoreMetadata
 from depslim.resolve.candidates import (
     BinaryPolicy,
@@ -282,8 +283,13 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         """Evaluate a marker on the target, once per extra (or with no extra)."""
         if marker is None:
             return True
-        names = list(extras) or [""]
-        return any(marker.evaluate({**self.environment, "extra": e}) for e in names)
+        try:
+            return self.target.marker_applies(marker, extras, where="a package's metadata")
+        except InputError as exc:
+            # the marker came from an index, not from the user: an index failure (exit 3)
+            raise IndexAccessError(
+                f"{exc}; the index serves metadata pip cannot use either"
+            ) from None
 
     def metadata(self, candidate: Candidate) -> CoreMetadata:
         key = (candidate.name, candidate.version, candidate.url)

@@ -91,7 +91,6 @@ def resolve(
     pins and reads references to source repositories (``name @ git+https://…@ref``);
     without it they are refused.
     """
-    env = target.marker_environment()
     roots: list[Req] = []
     labels: dict[str, str] = {}
     constraints: dict[NormalizedName, list[Req]] = defaultdict(list)
@@ -100,7 +99,7 @@ def resolve(
         req = item.requirement
         if overrides and not item.constraint and item.name in overrides.names:
             pass  # replaced below, whatever its marker says (uv's meaning of an override)
-        elif req.marker is not None and not req.marker.evaluate({**env, "extra": ""}):
+        elif not target.marker_applies(req.marker, where=str(item.origin)):
             continue
         if item.constraint or not overrides:
             news = [requirement_hook(req) if requirement_hook is not None else req]
@@ -108,7 +107,7 @@ def resolve(
             news = apply_overrides(
                 overrides,
                 req,
-                applies=lambda m: m is None or m.evaluate({**env, "extra": ""}),
+                applies=lambda m: target.marker_applies(m, where="an override"),
                 hook=requirement_hook,
             )
         for new in news:
@@ -165,7 +164,7 @@ def resolve(
                 via[name].add(info.parent.name)
     for item in overrides.overrides if overrides else ():
         marker = item.requirement.marker
-        if item.name in candidates and (marker is None or marker.evaluate({**env, "extra": ""})):
+        if item.name in candidates and target.marker_applies(marker, where=str(item.origin)):
             via[item.name].add(override_label(item.origin))
     return Resolution(
         target=target,
