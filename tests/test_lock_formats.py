@@ -56,3 +56,20 @@ def test_format_pylock_to_stdout_and_json(project, capsys) -> None:
     Pylock.from_dict(tomllib.loads(capsys.readouterr().out))
     assert main(["lock", str(source), "-o", "-", "--format", "json", *flags]) == 0
     assert json.loads(capsys.readouterr().out)["pins"]
+
+
+def test_a_poetry_project_locks_its_dependencies_extras_and_groups(tmp_path, make_index) -> None:
+    index = make_index([("web", "1.0", []), ("web", "2.0", []), ("json-lib", "4.0", []),
+                        ("tester", "8.1", [])])  # fmt: skip
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "demo"\nversion = "0.1.0"\n'
+        '[tool.poetry.dependencies]\npython = "^3.10"\nweb = "^1.0"\n'
+        'json-lib = { version = "*", optional = true }\n'
+        '[tool.poetry.extras]\njson = ["json-lib"]\n'
+        '[tool.poetry.group.dev.dependencies]\ntester = "~8.1"\n'
+    )
+    flags = {"index_url": index.url, "config": False, "cache_dir": tmp_path / "c"}
+    plain = api.lock([tmp_path / "pyproject.toml"], **flags)
+    assert {p.name: str(p.version) for p in plain.pins} == {"web": "1.0"}  # ^1.0 is <2
+    full = api.lock([tmp_path / "pyproject.toml"], extra=["json"], group=["dev"], **flags)
+    assert {p.name for p in full.pins} == {"web", "json-lib", "tester"}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from depslim.errors import InputError
 from depslim.inputs.files import read_text_file
+from depslim.inputs.managers import read_manager_tables
 from depslim.inputs.pyproject import parse_pyproject
 from depslim.inputs.requirements import parse_requirements
 from depslim.models import InputRequirement
@@ -83,8 +84,9 @@ def _from_pyproject(pyproject: Path) -> DeclaredProject:
     except RecursionError:
         raise InputError(f"{pyproject}: TOML nested too deeply to read") from None
     project = data.get("project", {})
-    extras = sorted((project.get("optional-dependencies") or {}).keys())
-    groups = sorted((data.get("dependency-groups") or {}).keys())
+    tables = read_manager_tables(text, path=pyproject)  # Poetry, PDM, uv, Rye
+    extras = sorted({*(project.get("optional-dependencies") or {}).keys(), *tables.extras})
+    groups = sorted({*(data.get("dependency-groups") or {}).keys(), *tables.groups})
     out = [
         Declared(requirement=r, group="main")
         for r in parse_pyproject(text, path=pyproject).requirements

@@ -31,6 +31,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from depslim.errors import InputError
 from depslim.inputs.checks import check_requirement
 from depslim.inputs.files import describe_read_error
+from depslim.inputs.managers import read_manager_tables
 from depslim.models import InputRequirement, Inputs, Location
 
 if TYPE_CHECKING:
@@ -85,12 +86,20 @@ def parse_pyproject(
     for key, names in extra_files.items():
         optional[canonicalize_name(key)] = _Extra(key, _from_files(path, names, read))
     group_table = _dependency_groups(data, reader)
+    managers = read_manager_tables(text, path=path)  # Poetry, PDM, uv and Rye tables
+    for name, items in managers.extras.items():
+        optional.setdefault(name, _Extra(name, list(items)))
+    for name, items in managers.groups.items():  # uv's dev-dependencies join group dev
+        key, entries = group_table.get(name, (name, []))
+        group_table[name] = (key, [*entries, *items])
 
     out: list[InputRequirement] = []
     expander = _SelfExpander(own=own, optional=optional, reader=reader)
     for requirement in reader.requirements(project.get("dependencies", []), _DEPS):
         expander.add(requirement, out)
     for requirement in _from_files(path, main_files, read):
+        expander.add(requirement, out)
+    for requirement in managers.dependencies:
         expander.add(requirement, out)
 
     if all_extras:
@@ -474,6 +483,9 @@ def _expand_group(
         if entry is _END:
             stack.pop()
             chain.pop()
+            continue
+        if isinstance(entry, InputRequirement):  # read from a package manager's table
+            out.append(entry)
             continue
         if isinstance(entry, str):
             out.append(reader.requirement(entry, "dependency-groups", key))
