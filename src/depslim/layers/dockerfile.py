@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from packaging.utils import NormalizedName
 
@@ -41,6 +43,7 @@ from depslim.models import Pin
 from depslim.target import Target
 
 __all__ = [
+    "DockerfileOptions",
     "context_path",
     "docker_platform",
     "layer_filenames",
@@ -179,6 +182,45 @@ def context_path(path: str, context: str | None) -> str:
     return relative
 
 
+class DockerfileOptions(TypedDict, total=False):
+    """How :func:`render_dockerfile` shapes the image (each has a default).
+
+    ``base_image`` (default: the official ``python`` image for the target's Python,
+    ``-slim`` on glibc, ``-alpine`` on musl; any image with ``python3``, ``venv``,
+    ``pip`` and a shell will do), ``venv`` (``/opt/venv``), ``user`` and ``uid``
+    (``app``, 10001), ``app_source`` (relative to the build context; ``"."``: all of
+    it, less what the ``.dockerignore`` drops; ``None`` leaves the application out),
+    ``app_exclude`` (paths left out of the application besides the layer files, such
+    as the lock, given like ``directory``), ``workdir`` (``/app``) and ``bytecode``
+    (``True`` keeps the hash-based byte-code pip compiles; ``False`` installs with
+    ``--no-compile`` and sets ``PYTHONDONTWRITEBYTECODE``).
+    """
+
+    base_image: str | None
+    venv: str
+    user: str
+    uid: int
+    app_source: str | None
+    app_exclude: Sequence[str]
+    workdir: str
+    bytecode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Image:
+    """What every stage of one Dockerfile shares."""
+
+    platform: str
+    image: str
+    musl: bool
+    venv: str
+    bytecode: bool
+
+    @property
+    def python(self) -> str:
+        return f"{self.venv}/bin/python"
+
+
 def render_dockerfile(
     plan: LayerPlan,
     *,
@@ -187,54 +229,67 @@ def render_dockerfile(
     directory: str = "layers",
     files: Sequence[str] | None = None,
     context: str | None = None,
-    base_image: str | None = None,
-    venv: str = "/opt/venv",
-    user: str = "app",
-    uid: int = 10001,
-    app_source: str | None = ".",
-    app_exclude: Sequence[str] = (),
-    workdir: str = "/app",
-    bytecode: bool = True,
+    **options: Unpack[DockerfileOptions],
 ) -> str:
     """A complete multi-stage Dockerfile installing ``plan`` (module docstring).
 
     ``build_from_source`` names the pins with no wheel for ``target``
     (:func:`pins_without_wheels`); compilers are installed in the builder only when it
-    is not empty. ``base_image`` defaults to the official ``python`` image for the
-    target's Python (``-slim`` on glibc, ``-alpine`` on musl); any image with
-    ``python3`` (with ``venv`` and ``pip``) and a shell will do.
-
-    ``directory`` (the layer files) and ``app_exclude`` (paths left out of the
-    application besides ``directory``, such as the lock) are relative to the build
-    context, or, with ``context``, paths as the caller has them, like ``context``
-    itself (:func:`context_path` rebases them). ``app_source`` is always relative to
-    the build context (``"."``: all of it, less what the ``.dockerignore`` drops);
-    ``None`` leaves the application out.
-
-    ``bytecode=True`` keeps the byte-code pip compiles at install time (hash-based,
-    reproducible); ``False`` installs with ``--no-compile`` and sets
-    ``PYTHONDONTWRITEBYTECODE`` in the runtime (smaller, slower first imports).
+    is not empty. ``directory`` (the layer files) is relative to the build context,
+    or, with ``context``, a path as the caller has it, like ``context`` itself
+    (:func:`context_path` rebases it). ``options``: :class:`DockerfileOptions`.
     """
-    platform = docker_platform(target)
-    chosen = _check_files(plan, files)
-    layer_dir = context_path(directory, context)
     musl = target.libc == "musl"
     version = f"{target.python[0]}.{target.python[1]}"
-    image = base_image or f"python:{version}-{'alpine' if musl else 'slim'}"
-    python = f"{venv}/bin/python"
+    image = _Image(
+        platform=docker_platform(target),
+        image=options.get("base_image") or f"python:{version}-{'alpine' if musl else 'slim'}",
+        musl=musl,
+        venv=options.get("venv", "/opt/venv"),
+        bytecode=options.get("bytecode", True),
+    )
+    chosen = _check_files(plan, files)
+    layer_dir = context_path(directory, context)
     lines = ["# syntax=docker/dockerfile:1", _summary(plan)]
     lines.append(
         "# Reproducible layers: build with fixed file timestamps (buildah: --timestamp 0; "
         "BuildKit: SOURCE_DATE_EPOCH=0 and rewrite-timestamp=true), see depslim's Docker guide."
     )
-    lines.append("")
-    lines.append(f"FROM --platform={platform} {image} AS builder")
+    lines += _builder_stage(plan, image, chosen, layer_dir, build_from_source)
+    app_source = options.get("app_source", ".")
+    if app_source is not None:
+        excluded = [layer_dir, *(context_path(p, context) for p in options.get("app_exclude", ()))]
+        lines += _app_stage(image, context_path(app_source, None), excluded)
+    uid = options.get("uid", 10001)
+    lines += _runtime_stage(
+        plan,
+        image,
+        user=options.get("user", "app"),
+        uid=uid,
+        workdir=options.get("workdir", "/app"),
+    )
+    if app_source is not None:
+        lines.append(
+            f"COPY --from=app --chown={uid}:{uid} {_SOURCE}/ {options.get('workdir', '/app')}/"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _builder_stage(
+    plan: LayerPlan,
+    image: _Image,
+    chosen: Sequence[str],
+    layer_dir: str,
+    build_from_source: Sequence[NormalizedName],
+) -> list[str]:
+    """One ``pip install --prefix`` per layer, compilers only when a pin needs them."""
+    lines = ["", f"FROM --platform={image.platform} {image.image} AS builder"]
     if build_from_source:
         lines.append(
-            f"# compilers, because these pins have no wheel for {platform}: "
+            f"# compilers, because these pins have no wheel for {image.platform}: "
             + ", ".join(sorted(build_from_source))
         )
-        if musl:
+        if image.musl:
             lines.append("RUN apk add --no-cache build-base")
         else:
             lines.append(
@@ -242,8 +297,8 @@ def render_dockerfile(
                 " && rm -rf /var/lib/apt/lists/*"
             )
     lines.append("ARG SOURCE_DATE_EPOCH=0")
-    lines.append(f"RUN python3 -m venv {venv}")
-    compile_flag = "" if bytecode else " --no-compile"
+    lines.append(f"RUN python3 -m venv {image.venv}")
+    compile_flag = "" if image.bytecode else " --no-compile"
     for layer, filename in zip(plan.layers, chosen, strict=True):
         prefix = f"{_PREFIXES}/{layer.index:02d}"
         extra = f" --ignore-installed --no-warn-script-location{compile_flag} --prefix {prefix}"
@@ -252,49 +307,59 @@ def render_dockerfile(
                 layer,
                 filename,
                 directory=layer_dir,
-                pip=f"{python} -m pip",
+                pip=f"{image.python} -m pip",
                 cache="/root/.cache/pip",
                 extra=extra,
             )
         )
-    if app_source is not None:
-        source = context_path(app_source, None)
-        dropped = [layer_dir, *(context_path(p, context) for p in app_exclude)]
-        inside = sorted(
-            {
-                posixpath.normpath(posixpath.join(_SOURCE, posixpath.relpath(p, source)))
-                for p in dropped
-                if source == "." or p.startswith(source + "/")
-            }
-        )
-        lines.append("")
-        lines.append(f"FROM --platform={platform} {image} AS app")
-        lines.append(f"COPY {source} {_SOURCE}")
-        if inside:
-            step = "RUN rm -rf " + " ".join(inside)
-            parents = sorted({posixpath.dirname(p) for p in inside} - {_SOURCE})
-            if parents:  # folders left empty go too (rmdir stops at the first non-empty one)
-                step += " && (rmdir -p " + " ".join(parents) + " 2>/dev/null || true)"
-            lines.append(step)
-    lines.append("")
-    lines.append(f"FROM --platform={platform} {image} AS runtime")
-    add_user = (
-        f"adduser -D -u {uid} {user}" if musl else f"useradd --create-home --uid {uid} {user}"
+    return lines
+
+
+def _app_stage(image: _Image, source: str, dropped: Sequence[str]) -> list[str]:
+    """The application from the context, less the layer files and the lock."""
+    inside = sorted(
+        {
+            posixpath.normpath(posixpath.join(_SOURCE, posixpath.relpath(p, source)))
+            for p in dropped
+            if source == "." or p.startswith(source + "/")
+        }
     )
-    lines.append(f"RUN python3 -m venv --without-pip {venv} && {add_user}")
+    lines = [
+        "",
+        f"FROM --platform={image.platform} {image.image} AS app",
+        f"COPY {source} {_SOURCE}",
+    ]
+    if inside:
+        step = "RUN rm -rf " + " ".join(inside)
+        parents = sorted({posixpath.dirname(p) for p in inside} - {_SOURCE})
+        if parents:  # folders left empty go too (rmdir stops at the first non-empty one)
+            step += " && (rmdir -p " + " ".join(parents) + " 2>/dev/null || true)"
+        lines.append(step)
+    return lines
+
+
+def _runtime_stage(
+    plan: LayerPlan, image: _Image, *, user: str, uid: int, workdir: str
+) -> list[str]:
+    """A venv without pip or build tools, the layers copied in, ``pip check``."""
+    venv = image.venv
+    add_user = (
+        f"adduser -D -u {uid} {user}" if image.musl else f"useradd --create-home --uid {uid} {user}"
+    )
+    lines = [
+        "",
+        f"FROM --platform={image.platform} {image.image} AS runtime",
+        f"RUN python3 -m venv --without-pip {venv} && {add_user}",
+    ]
     lines.extend(
         f"COPY --from=builder {_PREFIXES}/{layer.index:02d}/ {venv}/" for layer in plan.layers
     )
-    lines.append(f"RUN PYTHONDONTWRITEBYTECODE=1 python3 -m pip --python {python} check")
+    lines.append(f"RUN PYTHONDONTWRITEBYTECODE=1 python3 -m pip --python {image.python} check")
     environment = f'ENV PATH="{venv}/bin:$PATH" VIRTUAL_ENV="{venv}"'
-    if not bytecode:
+    if not image.bytecode:
         environment += " PYTHONDONTWRITEBYTECODE=1"
-    lines.append(environment)
-    lines.append(f"USER {uid}:{uid}")
-    lines.append(f"WORKDIR {workdir}")
-    if app_source is not None:
-        lines.append(f"COPY --from=app --chown={uid}:{uid} {_SOURCE}/ {workdir}/")
-    return "\n".join(lines) + "\n"
+    lines += [environment, f"USER {uid}:{uid}", f"WORKDIR {workdir}"]
+    return lines
 
 
 _DOCKERIGNORE_ALWAYS = (

@@ -37,7 +37,7 @@ Pure: times come in as arguments (``now``), nothing reads a clock, a file or the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_RATE",
     "RULE_RATE",
     "ChangeEstimate",
+    "Priors",
     "estimate_change_rates",
     "layer_items",
     "pin_bytes",
@@ -131,6 +132,21 @@ def _cadence(
     return count / months, count, months
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Priors:
+    """How much the estimate trusts each kind of evidence (see the module docstring).
+
+    ``prior_months``: how many months of lockfile history weigh as much as the prior;
+    ``cadence_days``: the window of release history read from the index; ``rule_rate``:
+    the rate of a package a rule calls volatile; ``default_rate``: with no evidence.
+    """
+
+    prior_months: float = DEFAULT_PRIOR_MONTHS
+    cadence_days: float = 365.25
+    rule_rate: float = RULE_RATE
+    default_rate: float = DEFAULT_RATE
+
+
 def estimate_change_rates(
     names: Iterable[str],
     *,
@@ -138,10 +154,7 @@ def estimate_change_rates(
     history: Mapping[NormalizedName, PinChanges] | None = None,
     releases: Mapping[str, Sequence[datetime]] | None = None,
     volatile: Mapping[str, str] | None = None,
-    prior_months: float = DEFAULT_PRIOR_MONTHS,
-    cadence_days: float = 365.25,
-    rule_rate: float = RULE_RATE,
-    default_rate: float = DEFAULT_RATE,
+    priors: Priors | None = None,
 ) -> dict[NormalizedName, ChangeEstimate]:
     """Changes per month for each of ``names``, combined as the module docstring says.
 
@@ -152,6 +165,7 @@ def estimate_change_rates(
     (see :func:`volatility_rule`). The result is keyed and sorted by normalized name.
     """
     now = _utc(now)
+    chosen = priors or Priors()
     known_history = {canonicalize_name(k): v for k, v in (history or {}).items()}
     known_releases = {canonicalize_name(k): v for k, v in (releases or {}).items()}
     rules = {canonicalize_name(k): v for k, v in (volatile or {}).items()}
@@ -165,73 +179,87 @@ def estimate_change_rates(
     for name in sorted({canonicalize_name(n) for n in names}):
         observed = known_history.get(name)
         history_months = observed.months if observed is not None else 0.0
-        weight = history_months / (history_months + prior_months) if prior_months > 0 else 1.0
-        if history_months <= 0:
-            weight = 0.0
+        weight = 0.0
+        if history_months > 0:
+            weight = (
+                history_months / (history_months + chosen.prior_months)
+                if chosen.prior_months > 0
+                else 1.0
+            )
         evidence: list[Evidence] = []
         if observed is not None and history_months > 0:
-            evidence.append(
-                Evidence(
-                    source="history",
-                    rate=observed.rate,
-                    weight=weight,
-                    detail=(
-                        f"pin changed {observed.changes} times in {history_months:.1f} months "
-                        "of lockfile history"
-                    ),
-                    count=observed.changes,
-                    months=history_months,
-                )
-            )
-        if name in known_releases:
-            rate, count, months = _cadence(known_releases[name], now, cadence_days)
-            prior, source = rate, "cadence"
-            detail = f"{count} releases in the last {months:.1f} months on the index"
-            counted: tuple[int | None, float | None] = (count, months)
-        elif pooled is not None:
-            prior, source = pooled, "pooled-history"
-            detail = "not on the index: the repository's average pin change rate"
-            counted = (None, watched)
-        else:
-            prior, source = default_rate, "default"
-            detail = "no history and no index data: the default rate"
-            counted = (None, None)
-        evidence.append(
-            Evidence(
-                source=source,
-                rate=prior,
-                weight=1.0 - weight,
-                detail=detail,
-                count=counted[0],
-                months=counted[1],
-            )
+            evidence.append(_history_evidence(observed, weight))
+        prior = _prior_evidence(
+            known_releases.get(name), now=now, pooled=pooled, watched=watched, priors=chosen
         )
-        combined = weight * (observed.rate if observed is not None else 0.0) + (1 - weight) * prior
+        evidence.append(replace(prior, weight=1.0 - weight))
+        combined = weight * (observed.rate if observed is not None else 0.0)
+        combined += (1 - weight) * prior.rate
         if name in rules:
-            evidence = [
-                Evidence(
-                    source=e.source,
-                    rate=e.rate,
-                    weight=0.0,
-                    detail=e.detail,
-                    count=e.count,
-                    months=e.months,
-                )
-                for e in evidence
-            ]
+            evidence = [replace(e, weight=0.0) for e in evidence]
             evidence.append(
                 Evidence(
                     source="rule",
-                    rate=rule_rate,
+                    rate=chosen.rule_rate,
                     weight=1.0,
                     detail=f"{rules[name]} package: changes with the project itself",
                 )
             )
-            combined = rule_rate
+            combined = chosen.rule_rate
         estimates[name] = ChangeEstimate(
             name=name, changes_per_month=combined, evidence=tuple(evidence)
         )
     return estimates
+
+
+def _history_evidence(observed: PinChanges, weight: float) -> Evidence:
+    return Evidence(
+        source="history",
+        rate=observed.rate,
+        weight=weight,
+        detail=(
+            f"pin changed {observed.changes} times in {observed.months:.1f} months "
+            "of lockfile history"
+        ),
+        count=observed.changes,
+        months=observed.months,
+    )
+
+
+def _prior_evidence(
+    releases: Sequence[datetime] | None,
+    *,
+    now: datetime,
+    pooled: float | None,
+    watched: float,
+    priors: Priors,
+) -> Evidence:
+    """The prior: the release cadence on the index, else the repository's pooled
+    history, else the default rate (its weight is set by the caller)."""
+    if releases is not None:
+        rate, count, months = _cadence(releases, now, priors.cadence_days)
+        return Evidence(
+            source="cadence",
+            rate=rate,
+            weight=0.0,
+            detail=f"{count} releases in the last {months:.1f} months on the index",
+            count=count,
+            months=months,
+        )
+    if pooled is not None:
+        return Evidence(
+            source="pooled-history",
+            rate=pooled,
+            weight=0.0,
+            detail="not on the index: the repository's average pin change rate",
+            months=watched,
+        )
+    return Evidence(
+        source="default",
+        rate=priors.default_rate,
+        weight=0.0,
+        detail="no history and no index data: the default rate",
+    )
 
 
 def pin_bytes(pin: Pin) -> int:

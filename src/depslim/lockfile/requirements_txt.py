@@ -13,6 +13,7 @@ import shlex
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -143,46 +144,87 @@ _HASH = re.compile(r"--hash[=\s]+(?:sha256:)?([0-9a-fA-F]{64})")
 
 def read_requirements_lock(text: str) -> ReadLock:
     """Read pins (``name==version``, ``name @ url``) and depslim header fields; never raises."""
+    lines = text.splitlines()
+    header = _header(lines)
     pins: list[LockedPin] = []
-    target = python = inputs_hash = torch_index = index_url = command = None
-    inputs: tuple[str, ...] = ()
-    extra_index_urls: list[str] = []
-    find_links: list[str] = []
+    sources: dict[str, list[str]] = {"index": [], "extra": [], "links": []}
     no_index = False
-    via_lines: list[tuple[int, str]] = []
-    in_via = False
-    logical: list[tuple[int, str]] = []
-    buffer, start = "", 0
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw_line in _logical_lines(lines):
+        line = re.sub(r"\s#.*$", "", raw_line).strip()
+        if line == "--no-index":
+            no_index = True
+        elif option := _OPTION.match(line):
+            flag = option.group(1)
+            kind = {"-i": "index", "--index-url": "index", "--extra-index-url": "extra"}
+            sources[kind.get(flag, "links")].append(option.group(2))
+        elif line and not line.startswith("-") and (pin := _pin(line, number)) is not None:
+            pins.append(pin)
+    via_lines = _via_lines(lines)
+    if via_lines:
+        pins = _attach_via(pins, via_lines)
+    return ReadLock(
+        pins=tuple(pins),
+        index_url=sources["index"][-1] if sources["index"] else None,
+        extra_index_urls=tuple(sources["extra"]),
+        find_links=tuple(sources["links"]),
+        no_index=no_index,
+        **header,
+    )
+
+
+def _header(lines: Sequence[str]) -> dict[str, Any]:
+    """depslim's header fields (``# depslim:…`` lines and the command line)."""
+    found: dict[str, Any] = {}
+    for raw in lines:
         stripped = raw.strip()
+        if not stripped.startswith("#"):
+            continue
         if stripped.startswith("# depslim:target "):
             parts = stripped.split()
-            target = parts[2] if len(parts) > 2 else None
-            python = next((p[7:] for p in parts if p.startswith("python=")), None)
+            found["target"] = parts[2] if len(parts) > 2 else None
+            found["python"] = next((p[7:] for p in parts if p.startswith("python=")), None)
         elif stripped.startswith("# depslim:inputs-hash "):
-            inputs_hash = stripped.split(maxsplit=2)[2]
+            found["inputs_hash"] = stripped.split(maxsplit=2)[2]
         elif stripped.startswith("# depslim:torch-index "):
-            torch_index = stripped.split(maxsplit=2)[2]
+            found["torch_index_url"] = stripped.split(maxsplit=2)[2]
         elif stripped.startswith("# depslim:inputs "):
             try:
-                inputs = tuple(shlex.split(stripped.split(maxsplit=2)[2]))
+                found["inputs"] = tuple(shlex.split(stripped.split(maxsplit=2)[2]))
             except ValueError:
-                inputs = ()
-        elif stripped.startswith("#    depslim ") and command is None:
-            command = stripped[5:]
+                found["inputs"] = ()
+        elif stripped.startswith("#    depslim ") and "command" not in found:
+            found["command"] = stripped[5:]
+    return found
+
+
+def _via_lines(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """The ``# via`` entries (indented comments) with their line numbers."""
+    out: list[tuple[int, str]] = []
+    in_via = False
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
         if raw[:1].isspace() and stripped.startswith("#"):
-            text = stripped[1:].strip()
-            if text == "via":
+            comment = stripped[1:].strip()
+            if comment == "via":
                 in_via = True
-            elif text.startswith("via "):
-                via_lines.append((number, text[4:].strip()))
+            elif comment.startswith("via "):
+                out.append((number, comment[4:].strip()))
                 in_via = False
-            elif in_via and raw.lstrip().startswith("#   ") and text:
-                via_lines.append((number, text))
+            elif in_via and raw.lstrip().startswith("#   ") and comment:
+                out.append((number, comment))
             else:
                 in_via = False
         elif stripped:
             in_via = False
+    return out
+
+
+def _logical_lines(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """Non-comment lines with their continuations joined, and where each starts."""
+    logical: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
         if stripped.startswith("#"):
             continue
         if not buffer:
@@ -194,58 +236,28 @@ def read_requirements_lock(text: str) -> ReadLock:
         buffer = ""
     if buffer:
         logical.append((start, buffer))
-    for number, raw_line in logical:
-        line = re.sub(r"\s#.*$", "", raw_line).strip()
-        if line == "--no-index":
-            no_index = True
-            continue
-        if option := _OPTION.match(line):
-            flag, value = option.group(1), option.group(2)
-            if flag in ("-i", "--index-url"):
-                index_url = value
-            elif flag == "--extra-index-url":
-                extra_index_urls.append(value)
-            else:
-                find_links.append(value)
-            continue
-        if not line or line.startswith("-"):
-            continue
-        hashes = tuple(sorted(h.lower() for h in _HASH.findall(line)))
-        if m := _PIN.match(line):
-            try:
-                version: Version | None = Version(m.group(3))
-            except InvalidVersion:
-                version = None
-            pins.append(
-                LockedPin(
-                    name=canonicalize_name(m.group(1)), version=version, hashes=hashes, line=number
-                )
-            )
-        elif m := _URL_PIN.match(line):
-            pins.append(
-                LockedPin(
-                    name=canonicalize_name(m.group(1)),
-                    version=None,
-                    hashes=hashes,
-                    line=number,
-                    url=m.group(3),
-                )
-            )
-    if via_lines:
-        pins = _attach_via(pins, via_lines)
-    return ReadLock(
-        pins=tuple(pins),
-        target=target,
-        python=python,
-        inputs_hash=inputs_hash,
-        torch_index_url=torch_index,
-        inputs=inputs,
-        command=command,
-        index_url=index_url,
-        extra_index_urls=tuple(extra_index_urls),
-        find_links=tuple(find_links),
-        no_index=no_index,
-    )
+    return logical
+
+
+def _pin(line: str, number: int) -> LockedPin | None:
+    hashes = tuple(sorted(h.lower() for h in _HASH.findall(line)))
+    if m := _PIN.match(line):
+        try:
+            version: Version | None = Version(m.group(3))
+        except InvalidVersion:
+            version = None
+        return LockedPin(
+            name=canonicalize_name(m.group(1)), version=version, hashes=hashes, line=number
+        )
+    if m := _URL_PIN.match(line):
+        return LockedPin(
+            name=canonicalize_name(m.group(1)),
+            version=None,
+            hashes=hashes,
+            line=number,
+            url=m.group(3),
+        )
+    return None
 
 
 def _attach_via(pins: list[LockedPin], via_lines: list[tuple[int, str]]) -> list[LockedPin]:
