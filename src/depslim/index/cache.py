@@ -6,6 +6,8 @@ Layout under the root directory the caller chooses (the API picks the default:
     pages-v1/ab/<sha256 of url>        a page body with its ETag / Last-Modified
     metadata-v1/ab/<sha256 of key>     parsed core metadata, kept forever
     hashes-v1/ab/<sha256 of url+size>  the sha256 of a file the index gave none for
+    scanned-v1/ab/<sha256 of key>      a JSON page as scanned for one target, keyed by
+                                       the body's sha256 (so warm runs skip the scan)
 
 Pages are revalidated on every run (``If-None-Match`` / ``If-Modified-Since``); metadata
 is content-addressed (by the hash of the metadata file, else of the distribution file)
@@ -22,7 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,8 @@ class CachedPage:
     last_modified: str | None = None
     fetched_at: float | None = None
     max_age: int | None = None
+    sha256: str | None = field(default=None, compare=False)
+    """The body's sha256 as read back from the cache (``None`` for a page not stored)."""
 
     def is_fresh(self, now: float) -> bool:
         """True while the index's ``Cache-Control: max-age`` says the copy is current."""
@@ -187,6 +191,7 @@ class Cache:
             last_modified=last_modified if isinstance(last_modified, str) else None,
             fetched_at=float(fetched_at) if isinstance(fetched_at, int | float) else None,
             max_age=max_age if isinstance(max_age, int) else None,
+            sha256=str(header["sha256"]),
         )
 
     def put_page(self, page: CachedPage) -> None:
@@ -202,6 +207,27 @@ class Cache:
             "max_age": page.max_age,
         }
         self._write(self._path("pages-v1", page.url), header, page.body)
+
+    # -- pages as scanned for a target ------------------------------------------------
+
+    def get_scanned_page(self, key: str) -> Any:
+        """The JSON stored under ``key`` by :meth:`put_scanned_page`, or ``None``."""
+        body = self._lookup("scanned-v1", key)
+        if body is None:
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def put_scanned_page(self, key: str, data: Any) -> None:
+        """Keep a page's scanned form (see ``depslim.index.page_files``) forever.
+
+        The key starts with the sha256 of the page body it was read from, so it never
+        goes stale: a changed page has a new key.
+        """
+        body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        self._write(self._path("scanned-v1", key), {"key": key}, body)
 
     # -- metadata ----------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ from depslim.index.metadata import (
     top_level_modules,
     wheel_metadata,
 )
+from depslim.index.page_files import FileFilter, ProjectFiles, scan_json_page
 from depslim.index.pages import parse_html_page, parse_json_page
 from depslim.index.routing import FIND_LINKS, Routing
 from depslim.index.transport import (
@@ -70,6 +71,7 @@ from depslim.index.transport import (
     sha256_file,
 )
 from depslim.models import CoreMetadata, IndexSource, Link, ProjectPage
+from depslim.target import Target
 
 __all__ = [
     "ACCEPT",
@@ -510,6 +512,7 @@ class _Fetched:
     body: bytes
     content_type: str
     url: str
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -571,6 +574,7 @@ class IndexClient:
         self._closed = False
         self._computed_sha256: dict[str, str] = {}
         self._absent: dict[NormalizedName, list[str]] = {}
+        self._filters: dict[Target, FileFilter] = {}
         # Builds install packages and run backends: one at a time, even when prefetching.
         self._build_lock = threading.Lock()
 
@@ -670,6 +674,33 @@ class IndexClient:
         """Start fetching these files' metadata in the background; return at once."""
         for link in links:
             self._background(("metadata", link.url), partial(self._metadata, link))
+
+    def project_files(self, name: NormalizedName | str, target: Target) -> ProjectFiles:
+        """What :meth:`links` gives for ``name``, kept to the files ``target`` can use and
+        read lazily: versions at once, each version's links when first asked for."""
+        project = canonicalize_name(name)
+        file_filter = self._file_filter(target)
+        return self._once(
+            ("files", project, file_filter.key),
+            lambda: self._collect_files(project, file_filter),
+        )
+
+    def prefetch_files(self, names: Iterable[NormalizedName | str], target: Target) -> None:
+        """Start :meth:`project_files` for these projects in the background."""
+        file_filter = self._file_filter(target)
+        for name in names:
+            project = canonicalize_name(name)
+            self._background(
+                ("files", project, file_filter.key),
+                partial(self._collect_files, project, file_filter),
+            )
+
+    def _file_filter(self, target: Target) -> FileFilter:
+        with self._lock:
+            found = self._filters.get(target)
+            if found is None:
+                found = self._filters[target] = FileFilter(target)
+            return found
 
     def file_sha256(self, link: Link) -> str:
         """The file's sha256: the index's if it gave one, else download and hash it."""
@@ -827,10 +858,76 @@ class IndexClient:
             lambda fetched: self._parse_page(fetched, index=source.url, project=project),
         )
         if page is None:
-            note = f"{redact(url)}: {_reason(status)}"
-            with self._lock:
-                self._absent.setdefault(project, []).append(note)
+            self._note_absent(project, f"{redact(url)}: {_reason(status)}")
         return page
+
+    def _note_absent(self, project: NormalizedName, note: str) -> None:
+        with self._lock:
+            notes = self._absent.setdefault(project, [])
+            if note not in notes:  # links() and project_files() may both ask
+                notes.append(note)
+
+    def _collect_files(self, project: NormalizedName, file_filter: FileFilter) -> ProjectFiles:
+        """:meth:`_collect_links` read lazily for one target."""
+        sources = self.routing.sources_for(project)
+        if any(source.kind == FIND_LINKS for source in sources):
+            # find-links merge into the page: rare and small, built eagerly
+            return ProjectFiles.from_links(project, self.links(project), file_filter)
+        for source in sources:
+            files = self._project_files(source, project, file_filter)
+            if files is not None:
+                return files  # the first index that has the project wins
+        return ProjectFiles.from_links(project, (), file_filter)
+
+    def _project_files(
+        self, source: IndexSource, project: NormalizedName, file_filter: FileFilter
+    ) -> ProjectFiles | None:
+        if is_local(source.url):
+            page = local_project_page(source.url, project)
+            if page is None:
+                return None
+            return ProjectFiles.from_links(project, page.links, file_filter, index=source.url)
+        url = project_url(source.url, project)
+        status, files = self._fetch_page(
+            url,
+            ACCEPT,
+            lambda fetched: self._scan_page(fetched, source.url, project, file_filter),
+        )
+        if files is None:
+            self._note_absent(project, f"{redact(url)}: {_reason(status)}")
+        return files
+
+    def _scan_page(
+        self, fetched: _Fetched, index: str, project: NormalizedName, file_filter: FileFilter
+    ) -> ProjectFiles:
+        """A page as :class:`ProjectFiles`; a JSON page's scan is cached by its digest."""
+        kind = fetched.content_type.partition(";")[0].strip().lower()
+        if kind not in _JSON_TYPES:
+            page = self._parse_page(fetched, index=index, project=project)
+            return ProjectFiles.from_links(
+                project, page.links, file_filter, index=index, url=fetched.url
+            )
+        cache = self.cache
+        key = None
+        if cache is not None:
+            digest = fetched.sha256 or hashlib.sha256(fetched.body).hexdigest()
+            what = f"{fetched.url}\n{index}\n{project}\n{file_filter.key}".encode()
+            key = f"{digest}:{hashlib.sha256(what).hexdigest()}"
+            data = cache.get_scanned_page(key)
+            if data is not None:
+                files = ProjectFiles.from_json(
+                    data, index=index, url=fetched.url, file_filter=file_filter
+                )
+                if files is not None and files.name == project:
+                    return files
+        files = scan_json_page(
+            fetched.body, url=fetched.url, index=index, project=project, file_filter=file_filter
+        )
+        if cache is not None and key is not None:
+            data = files.to_json()
+            if data is not None:
+                cache.put_scanned_page(key, data)
+        return files
 
     def _find_links(self, source: IndexSource) -> tuple[Link, ...]:
         def load() -> tuple[Link, ...]:
@@ -867,10 +964,10 @@ class IndexClient:
         self,
         url: str,
         accept: str,
-        parse: Callable[[_Fetched], ProjectPage],
+        parse: Callable[[_Fetched], T],
         *,
         revalidate: bool = True,
-    ) -> tuple[int, ProjectPage | None]:
+    ) -> tuple[int, T | None]:
         """``(200, page)``, or ``(status, None)`` when the index answered 403/404/410.
 
         The cached copy is revalidated (``If-None-Match`` / ``If-Modified-Since``); a page
@@ -934,33 +1031,30 @@ class IndexClient:
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
-            if self.cache is not None:
-                self.cache.put_page(
-                    replace(
-                        cached,
-                        fetched_at=time.time(),
-                        max_age=_max_age(response.headers.get("cache-control")),
-                    )
-                )
+            max_age = _max_age(response.headers.get("cache-control"))
+            if self.cache is not None and (max_age or cached.max_age):
+                # Only a copy with a max-age needs its new fetch time: never rewrite
+                # an entry that would not change.
+                self.cache.put_page(replace(cached, fetched_at=time.time(), max_age=max_age))
             return 200, revalidated
         content_type = response.headers.get("content-type", "")
         page = None
         if status == 200:
             page = parse(_Fetched(status, body, content_type, str(response.url)))
         if self.cache is not None:
-            self.cache.put_page(
-                CachedPage(
-                    url=url,
-                    base_url=str(response.url),
-                    status=status,
-                    body=body,
-                    content_type=content_type,
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                    fetched_at=time.time(),
-                    max_age=_max_age(response.headers.get("cache-control")),
-                )
+            fresh = CachedPage(
+                url=url,
+                base_url=str(response.url),
+                status=status,
+                body=body,
+                content_type=content_type,
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                fetched_at=time.time(),
+                max_age=_max_age(response.headers.get("cache-control")),
             )
+            if not _unchanged(cached, fresh):
+                self.cache.put_page(fresh)
         return status, page
 
     # -- metadata ----------------------------------------------------------------------
@@ -1347,7 +1441,25 @@ def _max_age(cache_control: str | None) -> int | None:
 
 
 def _from_cache(cached: CachedPage) -> _Fetched:
-    return _Fetched(200, cached.body, cached.content_type, cached.base_url or cached.url)
+    return _Fetched(
+        200, cached.body, cached.content_type, cached.base_url or cached.url, cached.sha256
+    )
+
+
+def _unchanged(cached: CachedPage | None, fresh: CachedPage) -> bool:
+    """True when storing ``fresh`` would change nothing a later run reads: the same
+    answer, and no max-age that makes the fetch time matter."""
+    return (
+        cached is not None
+        and not fresh.max_age
+        and not cached.max_age
+        and cached.status == fresh.status
+        and cached.base_url == fresh.base_url
+        and cached.content_type == fresh.content_type
+        and cached.etag == fresh.etag
+        and cached.last_modified == fresh.last_modified
+        and cached.body == fresh.body
+    )
 
 
 def _unlink(path: Path) -> None:

@@ -7,8 +7,9 @@ yanked), as unearth has it, so each rule is tested on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -17,10 +18,15 @@ from packaging.version import Version
 from depslim.models import Link
 from depslim.target import Target
 
+if TYPE_CHECKING:
+    from depslim.index.page_files import ProjectFiles
+
 __all__ = [
     "BinaryPolicy",
     "Candidate",
+    "LazyLinks",
     "group_candidates",
+    "group_project_files",
     "link_fits_python",
     "link_fits_target",
     "pick_metadata_link",
@@ -37,7 +43,7 @@ class Candidate:
 
     name: NormalizedName
     version: Version
-    links: tuple[Link, ...]
+    links: Sequence[Link]
     extras: frozenset[NormalizedName] = frozenset()
     url: str | None = None
 
@@ -66,8 +72,11 @@ class BinaryPolicy:
     no_binary: frozenset[str] = frozenset()
 
     def allows(self, link: Link) -> bool:
-        name = link.name
-        if link.is_wheel:
+        return self.allows_kind(link.name, link.is_wheel)
+
+    def allows_kind(self, name: NormalizedName, is_wheel: bool) -> bool:
+        """:meth:`allows` for a file known only by its project and kind."""
+        if is_wheel:
             refused, wanted = self.no_binary, self.only_binary
         else:
             refused, wanted = self.only_binary, self.no_binary
@@ -115,6 +124,76 @@ def group_candidates(
         files = sorted(by_version[version], key=lambda lk: _link_order(lk, target))
         out.append(Candidate(name=name, version=version, links=tuple(files)))
     return out
+
+
+class LazyLinks(Sequence[Link]):
+    """A candidate's links, built on first use (most candidates are never looked at)."""
+
+    __slots__ = ("_links", "_make")
+
+    def __init__(self, make: Callable[[], tuple[Link, ...]]) -> None:
+        self._make: Callable[[], tuple[Link, ...]] | None = make
+        self._links: tuple[Link, ...] | None = None
+
+    def _get(self) -> tuple[Link, ...]:
+        if self._links is None:
+            assert self._make is not None
+            self._links, self._make = self._make(), None
+        return self._links
+
+    @overload
+    def __getitem__(self, index: int) -> Link: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Link, ...]: ...
+    def __getitem__(self, index: int | slice) -> Link | tuple[Link, ...]:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        if isinstance(other, LazyLinks | tuple):
+            return self._get() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get()) if self._links is not None else "LazyLinks(<not built>)"
+
+
+def group_project_files(
+    files: ProjectFiles,
+    *,
+    allow_yanked: frozenset[Version] = frozenset(),
+    binary: BinaryPolicy | None = None,
+) -> list[Candidate]:
+    """:func:`group_candidates` over a lazily read page: the same candidates, newest
+    first, each building its links only when they are first used."""
+    allows = binary.allows_kind if binary is not None else None
+    out = []
+    for version in files.versions():
+        yanked_ok = version in allow_yanked
+        if not files.usable(version, allow_yanked=yanked_ok, allows=allows):
+            continue
+        make = _links_of(files, version, yanked_ok, allows)
+        out.append(Candidate(name=files.name, version=version, links=LazyLinks(make)))
+    return out
+
+
+def _links_of(
+    files: ProjectFiles,
+    version: Version,
+    allow_yanked: bool,
+    allows: Callable[[NormalizedName, bool], bool] | None,
+) -> Callable[[], tuple[Link, ...]]:
+    return lambda: files.links(version, allow_yanked=allow_yanked, allows=allows)
 
 
 def _link_order(link: Link, target: Target) -> tuple[int, int, str]:

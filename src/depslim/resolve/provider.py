@@ -23,6 +23,7 @@ from depslim.resolve.candidates import (
     Candidate,
     filter_prereleases,
     group_candidates,
+    group_project_files,
     pick_metadata_link,
 )
 from depslim.resolve.protocol import PackageFinder
@@ -206,8 +207,16 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for dep in deps:
             self.required_by.setdefault(dep.name, parent)
             self.depth.setdefault(dep.identifier, depth)
-        self.finder.prefetch([d.name for d in deps if d.name != PYTHON and not d.url])
+        self.prefetch([d.name for d in deps if d.name != PYTHON and not d.url])
         return deps
+
+    def prefetch(self, names: Sequence[NormalizedName]) -> None:
+        """Start fetching these projects' files in the form :meth:`find_matches` reads."""
+        prefetch_files = getattr(self.finder, "prefetch_files", None)
+        if prefetch_files is not None:
+            prefetch_files(names, self.target)
+        else:
+            self.finder.prefetch(names)
 
     # ---- helpers ------------------------------------------------------------------
 
@@ -255,10 +264,22 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             if spec.operator in ("==", "===") and "*" not in spec.version
         }
         if name not in self._candidates or pinned:
-            links = self.finder.links(name)
-            found = group_candidates(
-                name, links, self.target, allow_yanked=frozenset(pinned), binary=self.binary
-            )
+            project_files = getattr(self.finder, "project_files", None)
+            if project_files is not None:
+                # A finder that reads pages lazily builds only the versions we visit.
+                found = group_project_files(
+                    project_files(name, self.target),
+                    allow_yanked=frozenset(pinned),
+                    binary=self.binary,
+                )
+            else:
+                found = group_candidates(
+                    name,
+                    self.finder.links(name),
+                    self.target,
+                    allow_yanked=frozenset(pinned),
+                    binary=self.binary,
+                )
             if pinned:
                 return found
             self._candidates[name] = found
