@@ -670,10 +670,17 @@ class IndexClient:
             project = canonicalize_name(name)
             self._background(("links", project), partial(self._collect_links, project))
 
-    def prefetch_metadata(self, links: Iterable[Link]) -> None:
-        """Start fetching these files' metadata in the background; return at once."""
+    def prefetch_metadata(
+        self, links: Iterable[Link], then: Callable[[CoreMetadata], object] | None = None
+    ) -> None:
+        """Start fetching these files' metadata in the background; return at once.
+
+        ``then(metadata)`` runs on the pool thread once a fetch this call started is
+        done (a look-ahead hook: its errors are ignored).
+        """
         for link in links:
-            self._background(("metadata", link.url), partial(self._metadata, link))
+            work = partial(self._then, self._metadata, then, link)
+            self._background(("metadata", link.url), work)
 
     def project_files(self, name: NormalizedName | str, target: Target) -> ProjectFiles:
         """What :meth:`links` gives for ``name``, kept to the files ``target`` can use and
@@ -685,15 +692,29 @@ class IndexClient:
             lambda: self._collect_files(project, file_filter),
         )
 
-    def prefetch_files(self, names: Iterable[NormalizedName | str], target: Target) -> None:
-        """Start :meth:`project_files` for these projects in the background."""
+    def prefetch_files(
+        self,
+        names: Iterable[NormalizedName | str],
+        target: Target,
+        then: Callable[[ProjectFiles], object] | None = None,
+    ) -> None:
+        """Start :meth:`project_files` for these projects in the background; ``then``
+        as for :meth:`prefetch_metadata`."""
         file_filter = self._file_filter(target)
         for name in names:
             project = canonicalize_name(name)
             self._background(
                 ("files", project, file_filter.key),
-                partial(self._collect_files, project, file_filter),
+                partial(self._then, self._collect_files, then, project, file_filter),
             )
+
+    @staticmethod
+    def _then(work: Callable[..., T], then: Callable[[T], object] | None, *args: Any) -> T:
+        result = work(*args)
+        if then is not None:
+            with contextlib.suppress(Exception):  # a look-ahead guess must not fail the work
+                then(result)
+        return result
 
     def _file_filter(self, target: Target) -> FileFilter:
         with self._lock:

@@ -97,7 +97,7 @@ def resolve(
         candidate_filter=candidate_filter,
         binary=binary,
     )
-    provider.prefetch(sorted({r.name for r in roots if not r.url}))
+    provider.look_ahead(roots)
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
