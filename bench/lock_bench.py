@@ -116,7 +116,9 @@ def bench(source: Path, runs: int, *, with_pip: bool) -> dict[str, object]:
         pip = None
         if with_pip:
             pip_cache = Path(tmp) / "pip-cold"
-            pip = run_once(command("pip-compile", source, out, pip_cache, offline=False), _env(pip_cache))
+            pip = run_once(
+                command("pip-compile", source, out, pip_cache, offline=False), _env(pip_cache)
+            )
         n_pins = len(pins(out / "depslim.txt"))
     result: dict[str, object] = {"input": source.name, "pins": n_pins, "same_pins_as_uv": same}
     for mode, done in pairs.items():
@@ -185,8 +187,10 @@ def main() -> None:
             )
         pip = result["pip_compile"]
         if isinstance(pip, dict):
-            print(f"pip-compile (cold, once): {pip['wall']:.1f} s, cpu {pip['cpu']:.1f} s, "
-                  f"{pip['rss_mib']:.0f} MiB")
+            print(
+                f"pip-compile (cold, once): {pip['wall']:.1f} s, cpu {pip['cpu']:.1f} s, "
+                f"{pip['rss_mib']:.0f} MiB"
+            )
     print(f"\nload at the end: {_load()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
