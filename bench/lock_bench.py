@@ -159,10 +159,11 @@ def main() -> None:
     parser.add_argument("--no-pip-compile", action="store_true", help="skip pip-compile")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    depslim = _version([str(BIN / "depslim"), "--version"])
+    uv = _version([str(BIN / "uv"), "--version"])
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {_load()}; "
-        f"{_version([str(BIN / 'depslim'), '--version'])}, {_version([str(BIN / 'uv'), '--version'])}; "
-        f"{args.runs} interleaved pairs per mode, medians"
+        f"{depslim}, {uv}; {args.runs} interleaved pairs per mode, medians"
     )
     results = []
     for source in args.inputs:
