@@ -717,6 +717,9 @@ class IndexClient:
         return result
 
     def _file_filter(self, target: Target) -> FileFilter:
+        found = self._filters.get(target)
+        if found is not None:
+            return found
         with self._lock:
             found = self._filters.get(target)
             if found is None:

@@ -98,6 +98,24 @@ def _parse_tags(text: str) -> frozenset[Tag] | None:
         return None
 
 
+#: The keys of a page's file entry that building a Link reads; the cached form keeps
+#: only these (PyPI adds others, such as ``provenance``).
+_LINK_KEYS = (
+    "filename",
+    "url",
+    "hashes",
+    "requires-python",
+    "yanked",
+    "core-metadata",
+    "dist-info-metadata",
+    "size",
+    "upload-time",
+)
+
+# What a version offers, as bits: an unyanked wheel, an unyanked sdist, a yanked wheel,
+# a yanked sdist.
+_WHEEL, _SDIST, _YANKED_WHEEL, _YANKED_SDIST = 1, 2, 4, 8
+
 # An entry as scanned: (position on the page, is a wheel, is yanked, payload). The
 # payload is the page's JSON object for the file, or a Link already built (HTML pages,
 # find-links folders).
@@ -125,6 +143,12 @@ class ProjectFiles:
         self.url = url
         self.filter = file_filter
         self._by_version = by_version
+        self._offers: dict[Version, int] = {}
+        for version, entries in by_version.items():
+            bits = 0
+            for _, wheel, yanked, _ in entries:
+                bits |= (_WHEEL if wheel else _SDIST) << (2 if yanked else 0)
+            self._offers[version] = bits
         self._newest_first: list[Version] | None = None
         self._built: dict[tuple[Version, bool, KindPolicy | None], tuple[Link, ...]] = {}
 
@@ -143,7 +167,13 @@ class ProjectFiles:
         self, version: Version, *, allow_yanked: bool, allows: KindPolicy | None = None
     ) -> bool:
         """True when ``version`` has a file left after the yanked and binary rules."""
-        return any(self._kept(version, allow_yanked, allows))
+        bits = self._offers.get(version, 0)
+        wheel = bits & _WHEEL or (allow_yanked and bits & _YANKED_WHEEL)
+        sdist = bits & _SDIST or (allow_yanked and bits & _YANKED_SDIST)
+        if allows is None:
+            return bool(wheel or sdist)
+        wheel_ok, sdist_ok = (allows(self.name, kind) for kind in (True, False))
+        return bool((wheel and wheel_ok) or (sdist and sdist_ok))
 
     def links(
         self, version: Version, *, allow_yanked: bool, allows: KindPolicy | None = None
@@ -218,7 +248,15 @@ class ProjectFiles:
         for version, entries in self._by_version.items():
             if any(isinstance(payload, Link) for *_, payload in entries):
                 return None
-            versions.append([str(version), [list(entry) for entry in entries]])
+            versions.append(
+                [
+                    str(version),
+                    [
+                        [i, wheel, yanked, {k: p[k] for k in _LINK_KEYS if k in p}]
+                        for i, wheel, yanked, p in entries
+                    ],
+                ]
+            )
         return {"format": FORMAT, "name": self.name, "versions": versions}
 
     @classmethod
@@ -231,7 +269,7 @@ class ProjectFiles:
         try:
             by_version = {
                 Version(version): [
-                    (int(position), bool(wheel), bool(yanked), dict(payload))
+                    (int(position), bool(wheel), bool(yanked), _object(payload))
                     for position, wheel, yanked, payload in entries
                 ]
                 for version, entries in data["versions"]
@@ -240,6 +278,12 @@ class ProjectFiles:
         except (KeyError, TypeError, ValueError):
             return None
         return cls(name, index=index, url=url, file_filter=file_filter, by_version=by_version)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("a file entry is not an object")
+    return value
 
 
 def scan_json_page(

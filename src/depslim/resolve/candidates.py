@@ -29,6 +29,7 @@ __all__ = [
     "group_project_files",
     "link_fits_python",
     "link_fits_target",
+    "matching_specifiers",
     "pick_metadata_link",
 ]
 
@@ -206,6 +207,25 @@ def _link_order(link: Link, target: Target) -> tuple[int, int, str]:
 def pick_metadata_link(candidate: Candidate) -> Link:
     """The file whose metadata stands for the candidate: the best wheel, else the sdist."""
     return candidate.links[0]
+
+
+def matching_specifiers(
+    candidates: Sequence[Candidate], specifiers: Sequence[SpecifierSet]
+) -> list[Candidate]:
+    """The candidates whose version every specifier contains (pre-releases included).
+
+    The same as testing ``spec.contains(version, prereleases=True)`` one by one, but
+    with :meth:`SpecifierSet.filter` over the whole list, which is several times faster
+    on projects with thousands of versions.
+    """
+    versions = [c.version for c in candidates]
+    for spec in specifiers:
+        if not versions:
+            break
+        if str(spec):
+            versions = list(spec.filter(versions, prereleases=True))
+    allowed = set(versions)
+    return [c for c in candidates if c.version in allowed]
 
 
 def filter_prereleases(

@@ -25,6 +25,7 @@ from depslim.resolve.candidates import (
     filter_prereleases,
     group_candidates,
     group_project_files,
+    matching_specifiers,
     pick_metadata_link,
 )
 from depslim.resolve.protocol import PackageFinder
@@ -161,11 +162,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         else:
             pool = self._all_candidates(name, reqs + constraints)
         specs = [r.specifier for r in reqs + constraints]
-        matching = [
-            c
-            for c in pool
-            if c.version not in bad and all(s.contains(c.version, prereleases=True) for s in specs)
-        ]
+        matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs + constraints)
@@ -243,7 +240,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         reqs = hints + list(self.constraints.get(name, ()))
         specs = [r.specifier for r in reqs]
         pool = group_project_files(files, binary=self.binary)
-        matching = [c for c in pool if all(s.contains(c.version, prereleases=True) for s in specs)]
+        matching = matching_specifiers(pool, specs)
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs)
