@@ -47,6 +47,9 @@ class Run:
 
 def _env(cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_", "DEPSLIM_"))}
+    # As after a pip install: byte code is written once (by the untimed first run), not
+    # compiled from source on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PIP_CONFIG_FILE"] = os.devnull  # only PyPI, for every tool
     env["DEPSLIM_CACHE_DIR"] = str(cache / "depslim")
     env["UV_CACHE_DIR"] = str(cache / "uv")

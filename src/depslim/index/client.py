@@ -620,6 +620,10 @@ class IndexClient:
         return result
 
     def _background(self, key: Hashable, work: Callable[[], object]) -> None:
+        if self.settings.offline:
+            # Offline, every answer comes from the local cache: threads would only
+            # contend for the interpreter lock with the resolver that waits on them.
+            return
         with self._lock:
             if self._closed or key in self._slots:
                 return

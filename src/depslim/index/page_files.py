@@ -150,6 +150,7 @@ class ProjectFiles:
                 bits |= (_WHEEL if wheel else _SDIST) << (2 if yanked else 0)
             self._offers[version] = bits
         self._newest_first: list[Version] | None = None
+        self._allowed: dict[KindPolicy, tuple[bool, bool]] = {}
         self._built: dict[tuple[Version, bool, KindPolicy | None], tuple[Link, ...]] = {}
 
     def __repr__(self) -> str:
@@ -172,8 +173,10 @@ class ProjectFiles:
         sdist = bits & _SDIST or (allow_yanked and bits & _YANKED_SDIST)
         if allows is None:
             return bool(wheel or sdist)
-        wheel_ok, sdist_ok = (allows(self.name, kind) for kind in (True, False))
-        return bool((wheel and wheel_ok) or (sdist and sdist_ok))
+        kinds = self._allowed.get(allows)
+        if kinds is None:
+            kinds = self._allowed[allows] = (allows(self.name, True), allows(self.name, False))  # noqa: FBT003
+        return bool((wheel and kinds[0]) or (sdist and kinds[1]))
 
     def links(
         self, version: Version, *, allow_yanked: bool, allows: KindPolicy | None = None
