@@ -14,6 +14,7 @@ next to the page body and skip the scan on the next run. Pure: bytes in, values 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -41,7 +42,7 @@ from depslim.target import Target
 
 __all__ = ["FORMAT", "FileFilter", "ProjectFiles", "scan_json_page"]
 
-FORMAT = 1
+FORMAT = 2
 """Version of :meth:`ProjectFiles.to_json`'s layout; a cache keys entries by it."""
 
 #: ``allows(project, is_wheel)``: pip's --only-binary/--no-binary for one file kind.
@@ -126,7 +127,9 @@ class ProjectFiles:
     """The files of one project on one index page that fit one target, by version.
 
     Versions are known at once; a version's :class:`Link` values are built on the first
-    :meth:`links` call for it and kept.
+    :meth:`links` call for it and kept. Read back from the cached form, a version's
+    entries stay JSON text until then (``by_version`` values may be ``str``), with
+    ``offers`` saying what each version offers.
     """
 
     def __init__(
@@ -136,19 +139,17 @@ class ProjectFiles:
         index: str,
         url: str,
         file_filter: FileFilter,
-        by_version: dict[Version, list[_Entry]],
+        by_version: Mapping[Version, list[_Entry] | str],
+        offers: dict[Version, int] | None = None,
     ) -> None:
         self.name = name
         self.index = index
         self.url = url
         self.filter = file_filter
-        self._by_version = by_version
-        self._offers: dict[Version, int] = {}
-        for version, entries in by_version.items():
-            bits = 0
-            for _, wheel, yanked, _ in entries:
-                bits |= (_WHEEL if wheel else _SDIST) << (2 if yanked else 0)
-            self._offers[version] = bits
+        self._by_version = dict(by_version)
+        if offers is None:
+            offers = {v: _offers(e) for v, e in by_version.items() if not isinstance(e, str)}
+        self._offers = offers
         self._newest_first: list[Version] | None = None
         self._allowed: dict[KindPolicy, tuple[bool, bool]] = {}
         self._built: dict[tuple[Version, bool, KindPolicy | None], tuple[Link, ...]] = {}
@@ -197,18 +198,34 @@ class ProjectFiles:
 
     def all_links(self) -> list[Link]:
         """Every kept link, in page order (for tests and explanations)."""
-        entries = sorted(e for group in self._by_version.values() for e in group)
+        entries = sorted(e for version in self._by_version for e in self._entries(version))
         return [p if isinstance(p, Link) else self._build(i, p) for i, _, _, p in entries]
 
     def _kept(
         self, version: Version, allow_yanked: bool, allows: KindPolicy | None
     ) -> Iterator[_Entry]:
-        for entry in self._by_version.get(version, ()):
+        for entry in self._entries(version):
             if entry[2] and not allow_yanked:
                 continue
             if allows is not None and not allows(self.name, entry[1]):
                 continue
             yield entry
+
+    def _entries(self, version: Version) -> list[_Entry]:
+        entries = self._by_version.get(version, [])
+        if isinstance(entries, str):
+            try:
+                entries = [
+                    (int(position), bool(wheel), bool(yanked), _object(payload))
+                    for position, wheel, yanked, payload in json.loads(entries)
+                ]
+            except (TypeError, ValueError) as exc:
+                raise IndexAccessError(
+                    f"a damaged cache entry for {self.url}: {exc}; run with --no-cache",
+                    url=self.url,
+                ) from None
+            self._by_version[version] = entries
+        return entries
 
     def _build(self, position: int, entry: Mapping[str, Any]) -> Link:
         link = _json_link(entry, position, self.url, self.index, self.name)
@@ -248,18 +265,20 @@ class ProjectFiles:
     def to_json(self) -> dict[str, Any] | None:
         """The scanned form, JSON-ready; ``None`` when it holds built links (not JSON)."""
         versions = []
-        for version, entries in self._by_version.items():
+        for version in self._by_version:
+            entries = self._entries(version)
             if any(isinstance(payload, Link) for *_, payload in entries):
                 return None
-            versions.append(
+            # Each version's entries as JSON text of its own: reading the form back
+            # decodes only the versions a resolution visits.
+            text = json.dumps(
                 [
-                    str(version),
-                    [
-                        [i, wheel, yanked, {k: p[k] for k in _LINK_KEYS if k in p}]
-                        for i, wheel, yanked, p in entries
-                    ],
-                ]
+                    [i, wheel, yanked, {k: p[k] for k in _LINK_KEYS if k in p}]
+                    for i, wheel, yanked, p in entries
+                ],
+                separators=(",", ":"),
             )
+            versions.append([str(version), self._offers[version], text])
         return {"format": FORMAT, "name": self.name, "versions": versions}
 
     @classmethod
@@ -269,18 +288,33 @@ class ProjectFiles:
         """Read back :meth:`to_json`'s form; ``None`` if it is not that."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
+        by_version: dict[Version, list[_Entry] | str] = {}
+        offers: dict[Version, int] = {}
         try:
-            by_version = {
-                Version(version): [
-                    (int(position), bool(wheel), bool(yanked), _object(payload))
-                    for position, wheel, yanked, payload in entries
-                ]
-                for version, entries in data["versions"]
-            }
+            for text, bits, entries in data["versions"]:
+                version = Version(text)
+                if not isinstance(entries, str) or not isinstance(bits, int):
+                    return None
+                by_version[version] = entries
+                offers[version] = bits
             name = canonicalize_name(str(data["name"]))
         except (KeyError, TypeError, ValueError):
             return None
-        return cls(name, index=index, url=url, file_filter=file_filter, by_version=by_version)
+        return cls(
+            name,
+            index=index,
+            url=url,
+            file_filter=file_filter,
+            by_version=by_version,
+            offers=offers,
+        )
+
+
+def _offers(entries: list[_Entry]) -> int:
+    bits = 0
+    for _, wheel, yanked, _ in entries:
+        bits |= (_WHEEL if wheel else _SDIST) << (2 if yanked else 0)
+    return bits
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ yanked), as unearth has it, so each rule is tested on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -174,17 +174,37 @@ def group_project_files(
     *,
     allow_yanked: frozenset[Version] = frozenset(),
     binary: BinaryPolicy | None = None,
+    specifiers: Sequence[SpecifierSet] = (),
+    exclude: Collection[Version] = (),
+    made: dict[tuple[Version, bool], Candidate] | None = None,
 ) -> list[Candidate]:
     """:func:`group_candidates` over a lazily read page: the same candidates, newest
-    first, each building its links only when they are first used."""
+    first, each building its links only when they are first used.
+
+    With ``specifiers`` (and ``exclude``), only the candidates
+    :func:`matching_specifiers` would keep are made: versions are filtered first.
+    ``made`` keeps candidates between calls, so each is made once.
+    """
     allows = binary.allows_kind if binary is not None else None
+    versions: list[Version] = files.versions()
+    if exclude:
+        versions = [v for v in versions if v not in exclude]
+    for spec in specifiers:
+        if versions and str(spec):
+            versions = list(spec.filter(versions, prereleases=True))
     out = []
-    for version in files.versions():
+    for version in versions:
         yanked_ok = version in allow_yanked
-        if not files.usable(version, allow_yanked=yanked_ok, allows=allows):
-            continue
-        make = _links_of(files, version, yanked_ok, allows)
-        out.append(Candidate(name=files.name, version=version, links=LazyLinks(make)))
+        key = (version, yanked_ok)
+        candidate = made.get(key) if made is not None else None
+        if candidate is None:
+            if not files.usable(version, allow_yanked=yanked_ok, allows=allows):
+                continue
+            make = _links_of(files, version, yanked_ok, allows)
+            candidate = Candidate(name=files.name, version=version, links=LazyLinks(make))
+            if made is not None:
+                made[key] = candidate
+        out.append(candidate)
     return out
 
 

@@ -97,6 +97,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.binary = binary
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
+        self._made: dict[NormalizedName, dict[tuple[Version, bool], Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
         self.required_by: dict[NormalizedName, str] = {}
         self.depth: dict[str, int] = {}
@@ -157,12 +158,25 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             return [Candidate(name=PYTHON, version=version, links=())] if ok else []
         constraints = list(self.constraints.get(name, ()))
         urls = {r.url for r in reqs + constraints if r.url}
+        specs = [r.specifier for r in reqs + constraints]
+        project_files = getattr(self.finder, "project_files", None)
         if urls:
             pool = [self._direct_candidate(name, url) for url in sorted(urls)]
+            matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
+        elif project_files is not None:
+            # A finder that reads pages lazily: candidates only for the versions that
+            # match, each building its links only when used.
+            matching = group_project_files(
+                project_files(name, self.target),
+                allow_yanked=frozenset(_pinned(reqs + constraints)),
+                binary=self.binary,
+                specifiers=specs,
+                exclude=bad,
+                made=self._made.setdefault(name, {}),
+            )
         else:
             pool = self._all_candidates(name, reqs + constraints)
-        specs = [r.specifier for r in reqs + constraints]
-        matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
+            matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs + constraints)
@@ -239,8 +253,7 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             hints = list(self._hints.get(name, ()))
         reqs = hints + list(self.constraints.get(name, ()))
         specs = [r.specifier for r in reqs]
-        pool = group_project_files(files, binary=self.binary)
-        matching = matching_specifiers(pool, specs)
+        matching = group_project_files(files, binary=self.binary, specifiers=specs)
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs)
@@ -306,29 +319,15 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         return key
 
     def _all_candidates(self, name: NormalizedName, reqs: Sequence[Req]) -> list[Candidate]:
-        pinned = {
-            Version(spec.version)
-            for r in reqs
-            for spec in r.specifier
-            if spec.operator in ("==", "===") and "*" not in spec.version
-        }
+        pinned = _pinned(reqs)
         if name not in self._candidates or pinned:
-            project_files = getattr(self.finder, "project_files", None)
-            if project_files is not None:
-                # A finder that reads pages lazily builds only the versions we visit.
-                found = group_project_files(
-                    project_files(name, self.target),
-                    allow_yanked=frozenset(pinned),
-                    binary=self.binary,
-                )
-            else:
-                found = group_candidates(
-                    name,
-                    self.finder.links(name),
-                    self.target,
-                    allow_yanked=frozenset(pinned),
-                    binary=self.binary,
-                )
+            found = group_candidates(
+                name,
+                self.finder.links(name),
+                self.target,
+                allow_yanked=frozenset(pinned),
+                binary=self.binary,
+            )
             if pinned:
                 return found
             self._candidates[name] = found
@@ -337,3 +336,13 @@ class Provider(AbstractProvider[Req, Candidate, str]):
     def _direct_candidate(self, name: NormalizedName, url: str) -> Candidate:
         link = self.finder.link_for_url(name, url)
         return Candidate(name=name, version=link.version, links=(link,), url=url)
+
+
+def _pinned(reqs: Sequence[Req]) -> set[Version]:
+    """Versions pinned with ``==``/``===`` (no wildcard): their yanked files may be used."""
+    return {
+        Version(spec.version)
+        for r in reqs
+        for spec in r.specifier
+        if spec.operator in ("==", "===") and "*" not in spec.version
+    }
