@@ -12,8 +12,12 @@ as uv does without ``--torch-backend``). Three modes:
 depslim and uv run in pairs, one right after the other, in alternating order, so a
 noisy machine slows both sides of a pair alike; the report gives per-pair ratios
 (depslim / uv) and their median, with wall time, CPU time (user + system of the child)
-and peak RSS. pip-compile runs once per set (cold), as it is much slower. Needs network
-access to PyPI; never run in CI.
+and peak RSS. pip-compile runs once per set (cold), as it is much slower.
+
+uv trusts the hashes the index lists; depslim by default also downloads every locked
+file once to check them (cached after). The pairs compare like with like, depslim with
+``--no-verify-hashes``; one cold run with the default check is reported per set. Needs
+network access to PyPI; never run in CI.
 
     python bench/lock_bench.py [--runs 5] [--no-pip-compile] [--json FILE] [INPUT ...]
 """
@@ -58,10 +62,12 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def command(tool: str, source: Path, out: Path, cache: Path, *, offline: bool) -> list[str]:
-    if tool == "depslim":
-        cmd = [str(BIN / "depslim"), "lock", str(source), "-o", str(out / "depslim.txt")]
+    if tool.startswith("depslim"):
+        cmd = [str(BIN / "depslim"), "lock", str(source), "-o", str(out / f"{tool}.txt")]
         cmd += ["--python-version", "3.11", "--python-platform", "linux/amd64"]
         cmd += ["--torch-backend", "pypi", "--no-config", "-q"]
+        if tool == "depslim":  # as uv: trust the index's hashes (see the module doc)
+            cmd.append("--no-verify-hashes")
     elif tool == "uv":
         cmd = [str(BIN / "uv"), "pip", "compile", "-q", "--generate-hashes"]
         cmd += ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]
@@ -116,12 +122,13 @@ def bench(source: Path, runs: int, *, with_pip: bool) -> dict[str, object]:
                     cmd = command(tool, source, out, cache, offline=mode == "offline")
                     timed[tool] = run_once(cmd, _env(cache))
                 pairs[mode].append((timed["depslim"], timed["uv"]))
+        once = Path(tmp) / "once"
+        cmd = command("depslim-verify", source, out, once, offline=False)
+        verify = run_once(cmd, _env(once))
         pip = None
         if with_pip:
-            pip_cache = Path(tmp) / "pip-cold"
-            pip = run_once(
-                command("pip-compile", source, out, pip_cache, offline=False), _env(pip_cache)
-            )
+            cmd = command("pip-compile", source, out, once, offline=False)
+            pip = run_once(cmd, _env(once))
         n_pins = len(pins(out / "depslim.txt"))
     result: dict[str, object] = {"input": source.name, "pins": n_pins, "same_pins_as_uv": same}
     for mode, done in pairs.items():
@@ -136,6 +143,7 @@ def bench(source: Path, runs: int, *, with_pip: bool) -> dict[str, object]:
             "uv_rss": statistics.median(u.rss_mib for _, u in done),
             "rss_ratio": statistics.median(d.rss_mib / u.rss_mib for d, u in done),
         }
+    result["depslim_verify_cold"] = asdict(verify)
     result["pip_compile"] = None if pip is None else asdict(pip)
     return result
 
@@ -189,6 +197,12 @@ def main() -> None:
                 f"{m['depslim_cpu']:6.2f} {m['uv_cpu']:6.2f} {m['cpu_ratio']:6.2f} "
                 f"{m['depslim_rss']:5.0f} {m['uv_rss']:6.0f} {m['rss_ratio']:6.2f}"
             )
+        verify = result["depslim_verify_cold"]
+        assert isinstance(verify, dict)
+        print(
+            f"depslim with its default hash check (cold, once): {verify['wall']:.1f} s, "
+            f"cpu {verify['cpu']:.1f} s, {verify['rss_mib']:.0f} MiB"
+        )
         pip = result["pip_compile"]
         if isinstance(pip, dict):
             print(
