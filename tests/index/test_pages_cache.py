@@ -90,3 +90,17 @@ def test_offline_run_reads_the_scan_not_the_page(make_index, index_client, tmp_p
     windows = group_project_files(offline_client.project_files("alpha", other))
     assert [str(c.version) for c in windows] == ["1.7", "1.6", "1.0"]
     assert len(_entries(tmp_path, "scanned-v1")) == 2
+
+
+def test_damaged_page_body_is_fetched_again(make_index, index_client, tmp_path) -> None:
+    index = make_index(SPECS)
+    cache = Cache(tmp_path)
+    first = group_project_files(index_client(index.url, cache=cache).project_files("alpha", TARGET))
+    for path in [*_entries(tmp_path, "pages-v1"), *_entries(tmp_path, "scanned-v1")]:
+        path.write_bytes(path.read_bytes()[:-3])  # the headers survive, the bodies do not
+    again = group_project_files(index_client(index.url, cache=cache).project_files("alpha", TARGET))
+    assert _summary(again) == _summary(first)
+    # revalidated (304), the stored body found damaged, fetched whole again
+    assert [r.status for r in index.requests("/simple/alpha/")] == [200, 304, 200]
+    offline = index_client(index.url, cache=cache, offline=True)
+    assert _summary(group_project_files(offline.project_files("alpha", TARGET))) == _summary(first)

@@ -61,6 +61,8 @@ class CachedPage:
     max_age: int | None = None
     sha256: str | None = field(default=None, compare=False)
     """The body's sha256 as read back from the cache (``None`` for a page not stored)."""
+    partial: bool = field(default=False, compare=False)
+    """True when only the entry's header was read: ``body`` is empty (see ``sha256``)."""
 
     def is_fresh(self, now: float) -> bool:
         """True while the index's ``Cache-Control: max-age`` says the copy is current."""
@@ -145,8 +147,30 @@ class Cache:
             return None
         body = raw[header_end + 1 :]
         if not isinstance(header, dict) or header.get("sha256") != hashlib.sha256(body).hexdigest():
+            # Damaged: remove it, so that the next answer is stored again even when it
+            # is the same as the one this entry's header still describes.
+            with contextlib.suppress(OSError):
+                path.unlink()
             return None
         return header, body
+
+    def _read_header(self, path: Path) -> tuple[dict[str, Any], bytes] | None:
+        """An entry's header (and an empty body), without reading or checking the body."""
+        try:
+            with path.open("rb") as handle:
+                magic = handle.read(len(_MAGIC))
+                line = handle.readline(1 << 20)
+        except OSError:
+            return None
+        if magic != _MAGIC or not line.endswith(b"\n"):
+            return None
+        try:
+            header = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(header, dict) or not isinstance(header.get("sha256"), str):
+            return None
+        return header, b""
 
     def _write(self, path: Path, header: dict[str, Any], body: bytes) -> None:
         """Write an entry atomically; a cache that cannot be written is not an error."""
@@ -167,12 +191,18 @@ class Cache:
 
     # -- pages -------------------------------------------------------------------------
 
-    def get_page(self, url: str) -> CachedPage | None:
-        """The last stored answer for ``url``, or ``None``."""
-        entry = self._read(self._path("pages-v1", url))
+    def get_page(self, url: str, *, body: bool = True) -> CachedPage | None:
+        """The last stored answer for ``url``, or ``None``.
+
+        With ``body=False`` only the entry's header is read (a page body may be tens of
+        megabytes): the answer is ``partial``, with the body's ``sha256`` as stored but
+        not checked; read it again with ``body=True`` when the body is needed.
+        """
+        path = self._path("pages-v1", url)
+        entry = self._read(path) if body else self._read_header(path)
         if entry is None:
             return None
-        header, body = entry
+        header, content = entry
         if header.get("url") != url:
             return None
         status = header.get("status", 200)
@@ -185,13 +215,14 @@ class Cache:
             url=url,
             base_url=base_url if isinstance(base_url, str) else "",
             status=status if isinstance(status, int) else 200,
-            body=body,
+            body=content,
             content_type=str(header.get("content_type", "")),
             etag=etag if isinstance(etag, str) else None,
             last_modified=last_modified if isinstance(last_modified, str) else None,
             fetched_at=float(fetched_at) if isinstance(fetched_at, int | float) else None,
             max_age=max_age if isinstance(max_age, int) else None,
             sha256=str(header["sha256"]),
+            partial=not body,
         )
 
     def put_page(self, page: CachedPage) -> None:

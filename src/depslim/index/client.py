@@ -513,6 +513,11 @@ class _Fetched:
     content_type: str
     url: str
     sha256: str | None = None
+    reload: Callable[[], bytes] | None = None
+    """Reads the body from the cache when only the entry's header was read."""
+
+    def content(self) -> bytes:
+        return self.reload() if self.reload is not None else self.body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -920,6 +925,7 @@ class IndexClient:
             url,
             ACCEPT,
             lambda fetched: self._scan_page(fetched, source.url, project, file_filter),
+            header_only=True,
         )
         if files is None:
             self._note_absent(project, f"{redact(url)}: {_reason(status)}")
@@ -949,7 +955,11 @@ class IndexClient:
                 if files is not None and files.name == project:
                     return files
         files = scan_json_page(
-            fetched.body, url=fetched.url, index=index, project=project, file_filter=file_filter
+            fetched.content(),
+            url=fetched.url,
+            index=index,
+            project=project,
+            file_filter=file_filter,
         )
         if cache is not None and key is not None:
             data = files.to_json()
@@ -979,9 +989,9 @@ class IndexClient:
     ) -> ProjectPage:
         kind = fetched.content_type.partition(";")[0].strip().lower()
         if kind in _JSON_TYPES and project is not None:
-            return parse_json_page(fetched.body, url=fetched.url, index=index, project=project)
+            return parse_json_page(fetched.content(), url=fetched.url, index=index, project=project)
         if kind in _HTML_TYPES:
-            return parse_html_page(fetched.body, url=fetched.url, index=index, project=project)
+            return parse_html_page(fetched.content(), url=fetched.url, index=index, project=project)
         raise IndexAccessError(
             f"{redact(fetched.url)}: unexpected Content-Type {kind!r} "
             "(expected a PEP 691 JSON or PEP 503 HTML page)",
@@ -995,13 +1005,16 @@ class IndexClient:
         parse: Callable[[_Fetched], T],
         *,
         revalidate: bool = True,
+        header_only: bool = False,
     ) -> tuple[int, T | None]:
         """``(200, page)``, or ``(status, None)`` when the index answered 403/404/410.
 
         The cached copy is revalidated (``If-None-Match`` / ``If-Modified-Since``); a page
         is stored only once it parsed, so a broken answer never poisons the cache.
         """
-        cached = self.cache.get_page(url) if self.cache is not None else None
+        # With ``header_only``, the entry's header only: its body is read if ``parse``
+        # needs it (a cached scan of a JSON page does not).
+        cached = self.cache.get_page(url, body=not header_only) if self.cache is not None else None
         if self.settings.offline:
             if cached is None:
                 raise IndexAccessError(
@@ -1012,7 +1025,7 @@ class IndexClient:
             self._http.event("page-cached", url)
             if cached.status in _ABSENT:
                 return cached.status, None
-            return 200, parse(_from_cache(cached))
+            return 200, parse(self._from_cache(cached))
         if (
             revalidate
             and self.settings.honor_max_age
@@ -1025,7 +1038,7 @@ class IndexClient:
             if cached.status in _ABSENT:
                 return cached.status, None
             try:
-                return 200, parse(_from_cache(cached))
+                return 200, parse(self._from_cache(cached))
             except IndexAccessError:
                 return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
@@ -1055,7 +1068,7 @@ class IndexClient:
                 )
             self._http.event("page-cached", url)
             try:
-                revalidated = parse(_from_cache(cached))
+                revalidated = parse(self._from_cache(cached))
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
@@ -1063,12 +1076,15 @@ class IndexClient:
             if self.cache is not None and (max_age or cached.max_age):
                 # Only a copy with a max-age needs its new fetch time: never rewrite
                 # an entry that would not change.
-                self.cache.put_page(replace(cached, fetched_at=time.time(), max_age=max_age))
+                whole = self.cache.get_page(url) if cached.partial else cached
+                if whole is not None and whole.sha256 == cached.sha256:
+                    self.cache.put_page(replace(whole, fetched_at=time.time(), max_age=max_age))
             return 200, revalidated
         content_type = response.headers.get("content-type", "")
         page = None
         if status == 200:
-            page = parse(_Fetched(status, body, content_type, str(response.url)))
+            digest = hashlib.sha256(body).hexdigest()
+            page = parse(_Fetched(status, body, content_type, str(response.url), digest))
         if self.cache is not None:
             fresh = CachedPage(
                 url=url,
@@ -1084,6 +1100,24 @@ class IndexClient:
             if not _unchanged(cached, fresh):
                 self.cache.put_page(fresh)
         return status, page
+
+    def _from_cache(self, cached: CachedPage) -> _Fetched:
+        """A cached page as fetched; its body is read when first needed."""
+        cache = self.cache
+        reload = None
+        if cached.partial and cache is not None:
+
+            def reload() -> bytes:
+                whole = cache.get_page(cached.url)
+                if whole is None or whole.sha256 != cached.sha256:
+                    raise IndexAccessError(
+                        f"the cached copy of {redact(cached.url)} is damaged or changed",
+                        url=cached.url,
+                    )
+                return whole.body
+
+        url = cached.base_url or cached.url
+        return _Fetched(200, cached.body, cached.content_type, url, cached.sha256, reload)
 
     # -- metadata ----------------------------------------------------------------------
 
@@ -1468,12 +1502,6 @@ def _max_age(cache_control: str | None) -> int | None:
     return age
 
 
-def _from_cache(cached: CachedPage) -> _Fetched:
-    return _Fetched(
-        200, cached.body, cached.content_type, cached.base_url or cached.url, cached.sha256
-    )
-
-
 def _unchanged(cached: CachedPage | None, fresh: CachedPage) -> bool:
     """True when storing ``fresh`` would change nothing a later run reads: the same
     answer, and no max-age that makes the fetch time matter."""
@@ -1486,7 +1514,8 @@ def _unchanged(cached: CachedPage | None, fresh: CachedPage) -> bool:
         and cached.content_type == fresh.content_type
         and cached.etag == fresh.etag
         and cached.last_modified == fresh.last_modified
-        and cached.body == fresh.body
+        and cached.sha256 is not None
+        and cached.sha256 == hashlib.sha256(fresh.body).hexdigest()
     )
 
 
