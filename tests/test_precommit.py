@@ -28,6 +28,9 @@ from test_split import FIXTURE, PYPI, TORCH
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One worker runs them all, so the shared hook store is filled once per run.
+pytestmark = pytest.mark.xdist_group("pre-commit")
+
 
 def git(cwd: Path, env: dict[str, str], *args: str) -> None:
     done = subprocess.run(
