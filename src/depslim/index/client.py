@@ -290,9 +290,12 @@ class _Http:
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent},
+            # As many kept alive as may be open: httpcore closes an idle connection
+            # whenever more connections than that exist at all (idle or not), and a
+            # new TLS handshake costs more than the connection it saves.
             limits=httpx.Limits(
                 max_connections=settings.concurrency * 2,
-                max_keepalive_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency * 2,
             ),
         )
 
