@@ -906,14 +906,12 @@ class IndexClient:
     def _collect_files(self, project: NormalizedName, file_filter: FileFilter) -> ProjectFiles:
         """:meth:`_collect_links` read lazily for one target."""
         sources = self.routing.sources_for(project)
-        if any(source.kind == FIND_LINKS for source in sources):
-            # find-links merge into the page: rare and small, built eagerly
+        if len(sources) != 1 or sources[0].kind == FIND_LINKS:
+            # Several places to merge or choose from (find-links, extra indexes): the
+            # rules for that live in _collect_links; rare, and built eagerly.
             return ProjectFiles.from_links(project, self.links(project), file_filter)
-        for source in sources:
-            files = self._project_files(source, project, file_filter)
-            if files is not None:
-                return files  # the first index that has the project wins
-        return ProjectFiles.from_links(project, (), file_filter)
+        files = self._project_files(sources[0], project, file_filter)
+        return files if files is not None else ProjectFiles.from_links(project, (), file_filter)
 
     def _project_files(
         self, source: IndexSource, project: NormalizedName, file_filter: FileFilter
