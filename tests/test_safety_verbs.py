@@ -49,7 +49,20 @@ def test_no_verb_writes_or_prints_the_index_token(private_index, tmp_path, capsy
     assert main(["report", str(out), "--json", "--index-url", url, *common]) == 0
     layers = tmp_path / "layers"
     assert (
-        main(["layers", str(out), "-o", str(layers), "--dockerfile", "--index-url", url, *common])
+        main(
+            [
+                "layers",
+                str(out),
+                "-o",
+                str(layers),
+                "--dockerfile",
+                "--context",
+                str(tmp_path),
+                "--index-url",
+                url,
+                *common,
+            ]
+        )
         == 0
     )
     assert main(["why", "beta", str(out), "--index-url", url, *common]) == 0

@@ -9,9 +9,35 @@ pages (revalidated), metadata and computed hashes on disk. The parsers (``pages`
 
 from __future__ import annotations
 
-from depslim.index.cache import Cache, CachedPage
-from depslim.index.client import ACCEPT, ClientSettings, EventCallback, IndexClient, project_url
-from depslim.index.routing import FIND_LINKS, SIMPLE, Routing, same_index
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from depslim.index.cache import Cache, CachedPage
+    from depslim.index.client import (
+        ACCEPT,
+        ClientSettings,
+        EventCallback,
+        IndexClient,
+        project_url,
+    )
+    from depslim.index.routing import FIND_LINKS, SIMPLE, Routing, same_index
+
+# Loaded on first use (PEP 562), so that importing a pure part (``depslim.index.pages``,
+# ``depslim.index.cache``) does not load httpx and the whole client.
+_WHERE = {
+    "Cache": "cache",
+    "CachedPage": "cache",
+    "ACCEPT": "client",
+    "ClientSettings": "client",
+    "EventCallback": "client",
+    "IndexClient": "client",
+    "project_url": "client",
+    "FIND_LINKS": "routing",
+    "SIMPLE": "routing",
+    "Routing": "routing",
+    "same_index": "routing",
+}
 
 __all__ = [
     "ACCEPT",
@@ -26,3 +52,12 @@ __all__ = [
     "project_url",
     "same_index",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'depslim.index' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"depslim.index.{module}"), name)
+    globals()[name] = value
+    return value

@@ -6,6 +6,8 @@ Layout under the root directory the caller chooses (the API picks the default:
     pages-v1/ab/<sha256 of url>        a page body with its ETag / Last-Modified
     metadata-v1/ab/<sha256 of key>     parsed core metadata, kept forever
     hashes-v1/ab/<sha256 of url+size>  the sha256 of a file the index gave none for
+    scanned-v1/ab/<sha256 of key>      a JSON page as scanned for one target, keyed by
+                                       the body's sha256 (so warm runs skip the scan)
 
 Pages are revalidated on every run (``If-None-Match`` / ``If-Modified-Since``); metadata
 is content-addressed (by the hash of the metadata file, else of the distribution file)
@@ -22,7 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,10 @@ class CachedPage:
     last_modified: str | None = None
     fetched_at: float | None = None
     max_age: int | None = None
+    sha256: str | None = field(default=None, compare=False)
+    """The body's sha256 as read back from the cache (``None`` for a page not stored)."""
+    partial: bool = field(default=False, compare=False)
+    """True when only the entry's header was read: ``body`` is empty (see ``sha256``)."""
 
     def is_fresh(self, now: float) -> bool:
         """True while the index's ``Cache-Control: max-age`` says the copy is current."""
@@ -142,8 +148,30 @@ class Cache:
             return None
         body = raw[header_end + 1 :]
         if not isinstance(header, dict) or header.get("sha256") != hashlib.sha256(body).hexdigest():
+            # Damaged: remove it, so that the next answer is stored again even when it
+            # is the same as the one this entry's header still describes.
+            with contextlib.suppress(OSError):
+                path.unlink()
             return None
         return header, body
+
+    def _read_header(self, path: Path) -> tuple[dict[str, Any], bytes] | None:
+        """An entry's header (and an empty body), without reading or checking the body."""
+        try:
+            with path.open("rb") as handle:
+                magic = handle.read(len(_MAGIC))
+                line = handle.readline(1 << 20)
+        except OSError:
+            return None
+        if magic != _MAGIC or not line.endswith(b"\n"):
+            return None
+        try:
+            header = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(header, dict) or not isinstance(header.get("sha256"), str):
+            return None
+        return header, b""
 
     def _write(self, path: Path, header: dict[str, Any], body: bytes) -> None:
         """Write an entry atomically; a cache that cannot be written is not an error."""
@@ -164,18 +192,21 @@ class Cache:
 
     # -- pages -------------------------------------------------------------------------
 
-    def get_page(self, url: str) -> CachedPage | None:
+    def get_page(self, url: str, *, body: bool = True) -> CachedPage | None:
         """The last stored answer for ``url``, or ``None``.
 
         Entries are keyed and stored by the URL without credentials (see
         :func:`depslim.credentials.redact_url`): the ``url`` and ``base_url`` read back
-        carry none.
+        carry none. With ``body=False`` only the entry's header is read (a page body may
+        be tens of megabytes): the answer is ``partial``, with the body's ``sha256`` as
+        stored but not checked; read it again with ``body=True`` when the body is needed.
         """
         url = redact_url(url)
-        entry = self._read(self._path("pages-v1", url))
+        path = self._path("pages-v1", url)
+        entry = self._read(path) if body else self._read_header(path)
         if entry is None:
             return None
-        header, body = entry
+        header, content = entry
         if header.get("url") != url:
             return None
         status = header.get("status", 200)
@@ -188,12 +219,14 @@ class Cache:
             url=url,
             base_url=base_url if isinstance(base_url, str) else "",
             status=status if isinstance(status, int) else 200,
-            body=body,
+            body=content,
             content_type=str(header.get("content_type", "")),
             etag=etag if isinstance(etag, str) else None,
             last_modified=last_modified if isinstance(last_modified, str) else None,
             fetched_at=float(fetched_at) if isinstance(fetched_at, int | float) else None,
             max_age=max_age if isinstance(max_age, int) else None,
+            sha256=str(header["sha256"]),
+            partial=not body,
         )
 
     def put_page(self, page: CachedPage) -> None:
@@ -210,6 +243,27 @@ class Cache:
             "max_age": page.max_age,
         }
         self._write(self._path("pages-v1", page.url), header, page.body)
+
+    # -- pages as scanned for a target ------------------------------------------------
+
+    def get_scanned_page(self, key: str) -> Any:
+        """The JSON stored under ``key`` by :meth:`put_scanned_page`, or ``None``."""
+        body = self._lookup("scanned-v1", key)
+        if body is None:
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def put_scanned_page(self, key: str, data: Any) -> None:
+        """Keep a page's scanned form (see ``depslim.index.page_files``) forever.
+
+        The key starts with the sha256 of the page body it was read from, so it never
+        goes stale: a changed page has a new key.
+        """
+        body = json.dumps(data, separators=(",", ":")).encode("utf-8")
+        self._write(self._path("scanned-v1", key), {"key": key}, body)
 
     # -- metadata ----------------------------------------------------------------------
 

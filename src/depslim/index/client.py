@@ -69,6 +69,7 @@ from depslim.index.metadata import (
     top_level_modules,
     wheel_metadata,
 )
+from depslim.index.page_files import FileFilter, ProjectFiles, scan_json_page
 from depslim.index.pages import parse_html_page, parse_json_page
 from depslim.index.routing import FIND_LINKS, Routing
 from depslim.index.transport import (
@@ -81,6 +82,7 @@ from depslim.index.transport import (
 )
 from depslim.layers.installed import installed_estimate
 from depslim.models import CoreMetadata, IndexSource, Link, ProjectPage
+from depslim.target import Target
 
 __all__ = [
     "ACCEPT",
@@ -289,9 +291,12 @@ class _Http:
             timeout=httpx.Timeout(settings.timeout),
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent},
+            # As many kept alive as may be open: httpcore closes an idle connection
+            # whenever more connections than that exist at all (idle or not), and a
+            # new TLS handshake costs more than the connection it saves.
             limits=httpx.Limits(
                 max_connections=settings.concurrency * 2,
-                max_keepalive_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency * 2,
             ),
         )
 
@@ -528,6 +533,12 @@ class _Fetched:
     body: bytes
     content_type: str
     url: str
+    sha256: str | None = None
+    reload: Callable[[], bytes] | None = None
+    """Reads the body from the cache when only the entry's header was read."""
+
+    def content(self) -> bytes:
+        return self.reload() if self.reload is not None else self.body
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -603,6 +614,7 @@ class IndexClient:
         self._closed = False
         self._computed_sha256: dict[str, str] = {}
         self._absent: dict[NormalizedName, list[str]] = {}
+        self._filters: dict[Target, FileFilter] = {}
         # Builds install packages and run backends: one at a time, even when prefetching.
         self._build_lock = threading.Lock()
 
@@ -662,6 +674,10 @@ class IndexClient:
         return result
 
     def _background(self, key: Hashable, work: Callable[[], object]) -> None:
+        if self.settings.offline:
+            # Offline, every answer comes from the local cache: threads would only
+            # contend for the interpreter lock with the resolver that waits on them.
+            return
         with self._lock:
             if self._closed or key in self._slots:
                 return
@@ -714,10 +730,61 @@ class IndexClient:
             project = canonicalize_name(name)
             self._background(("links", project), partial(self._collect_links, project))
 
-    def prefetch_metadata(self, links: Iterable[Link]) -> None:
-        """Start fetching these files' metadata in the background; return at once."""
+    def prefetch_metadata(
+        self, links: Iterable[Link], then: Callable[[CoreMetadata], object] | None = None
+    ) -> None:
+        """Start fetching these files' metadata in the background; return at once.
+
+        ``then(metadata)`` runs on the pool thread once a fetch this call started is
+        done (a look-ahead hook: its errors are ignored).
+        """
         for link in links:
-            self._background(("metadata", link.url), partial(self._metadata, link))
+            work = partial(self._then, self._metadata, then, link)
+            self._background(("metadata", link.url), work)
+
+    def project_files(self, name: NormalizedName | str, target: Target) -> ProjectFiles:
+        """What :meth:`links` gives for ``name``, kept to the files ``target`` can use and
+        read lazily: versions at once, each version's links when first asked for."""
+        project = canonicalize_name(name)
+        file_filter = self._file_filter(target)
+        return self._once(
+            ("files", project, file_filter.key),
+            lambda: self._collect_files(project, file_filter),
+        )
+
+    def prefetch_files(
+        self,
+        names: Iterable[NormalizedName | str],
+        target: Target,
+        then: Callable[[ProjectFiles], object] | None = None,
+    ) -> None:
+        """Start :meth:`project_files` for these projects in the background; ``then``
+        as for :meth:`prefetch_metadata`."""
+        file_filter = self._file_filter(target)
+        for name in names:
+            project = canonicalize_name(name)
+            self._background(
+                ("files", project, file_filter.key),
+                partial(self._then, self._collect_files, then, project, file_filter),
+            )
+
+    @staticmethod
+    def _then(work: Callable[..., T], then: Callable[[T], object] | None, *args: Any) -> T:
+        result = work(*args)
+        if then is not None:
+            with contextlib.suppress(Exception):  # a look-ahead guess must not fail the work
+                then(result)
+        return result
+
+    def _file_filter(self, target: Target) -> FileFilter:
+        found = self._filters.get(target)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._filters.get(target)
+            if found is None:
+                found = self._filters[target] = FileFilter(target)
+            return found
 
     def file_sha256(self, link: Link, expected: CoreMetadata | None = None) -> str:
         """The file's sha256: the index's if it gave one, else download and hash it.
@@ -921,10 +988,79 @@ class IndexClient:
             lambda fetched: self._parse_page(fetched, index=source.url, project=project),
         )
         if page is None:
-            note = f"{redact_url(url)}: {_reason(status)}"
-            with self._lock:
-                self._absent.setdefault(project, []).append(note)
+            self._note_absent(project, f"{redact_url(url)}: {_reason(status)}")
         return page
+
+    def _note_absent(self, project: NormalizedName, note: str) -> None:
+        with self._lock:
+            notes = self._absent.setdefault(project, [])
+            if note not in notes:  # links() and project_files() may both ask
+                notes.append(note)
+
+    def _collect_files(self, project: NormalizedName, file_filter: FileFilter) -> ProjectFiles:
+        """:meth:`_collect_links` read lazily for one target."""
+        sources = self.routing.sources_for(project)
+        if len(sources) != 1 or sources[0].kind == FIND_LINKS:
+            # Several places to merge or choose from (find-links, extra indexes): the
+            # rules for that live in _collect_links; rare, and built eagerly.
+            return ProjectFiles.from_links(project, self.links(project), file_filter)
+        files = self._project_files(sources[0], project, file_filter)
+        return files if files is not None else ProjectFiles.from_links(project, (), file_filter)
+
+    def _project_files(
+        self, source: IndexSource, project: NormalizedName, file_filter: FileFilter
+    ) -> ProjectFiles | None:
+        if is_local(source.url):
+            page = local_project_page(source.url, project)
+            if page is None:
+                return None
+            return ProjectFiles.from_links(project, page.links, file_filter, index=source.url)
+        url = project_url(source.url, project)
+        status, files = self._fetch_page(
+            url,
+            ACCEPT,
+            lambda fetched: self._scan_page(fetched, source.url, project, file_filter),
+            header_only=True,
+        )
+        if files is None:
+            self._note_absent(project, f"{redact_url(url)}: {_reason(status)}")
+        return files
+
+    def _scan_page(
+        self, fetched: _Fetched, index: str, project: NormalizedName, file_filter: FileFilter
+    ) -> ProjectFiles:
+        """A page as :class:`ProjectFiles`; a JSON page's scan is cached by its digest."""
+        kind = fetched.content_type.partition(";")[0].strip().lower()
+        if kind not in _JSON_TYPES:
+            page = self._parse_page(fetched, index=index, project=project)
+            return ProjectFiles.from_links(
+                project, page.links, file_filter, index=index, url=fetched.url
+            )
+        cache = self.cache
+        key = None
+        if cache is not None:
+            digest = fetched.sha256 or hashlib.sha256(fetched.body).hexdigest()
+            what = f"{fetched.url}\n{index}\n{project}\n{file_filter.key}".encode()
+            key = f"{digest}:{hashlib.sha256(what).hexdigest()}"
+            data = cache.get_scanned_page(key)
+            if data is not None:
+                files = ProjectFiles.from_json(
+                    data, index=index, url=fetched.url, file_filter=file_filter
+                )
+                if files is not None and files.name == project:
+                    return files
+        files = scan_json_page(
+            fetched.content(),
+            url=fetched.url,
+            index=index,
+            project=project,
+            file_filter=file_filter,
+        )
+        if cache is not None and key is not None:
+            data = files.to_json()
+            if data is not None:
+                cache.put_scanned_page(key, data)
+        return files
 
     def _find_links(self, source: IndexSource) -> tuple[Link, ...]:
         def load() -> tuple[Link, ...]:
@@ -948,9 +1084,9 @@ class IndexClient:
     ) -> ProjectPage:
         kind = fetched.content_type.partition(";")[0].strip().lower()
         if kind in _JSON_TYPES and project is not None:
-            return parse_json_page(fetched.body, url=fetched.url, index=index, project=project)
+            return parse_json_page(fetched.content(), url=fetched.url, index=index, project=project)
         if kind in _HTML_TYPES:
-            return parse_html_page(fetched.body, url=fetched.url, index=index, project=project)
+            return parse_html_page(fetched.content(), url=fetched.url, index=index, project=project)
         raise IndexAccessError(
             f"{redact_url(fetched.url)}: unexpected Content-Type {kind!r} "
             "(expected a PEP 691 JSON or PEP 503 HTML page)",
@@ -961,16 +1097,19 @@ class IndexClient:
         self,
         url: str,
         accept: str,
-        parse: Callable[[_Fetched], ProjectPage],
+        parse: Callable[[_Fetched], T],
         *,
         revalidate: bool = True,
-    ) -> tuple[int, ProjectPage | None]:
+        header_only: bool = False,
+    ) -> tuple[int, T | None]:
         """``(200, page)``, or ``(status, None)`` when the index answered 403/404/410.
 
         The cached copy is revalidated (``If-None-Match`` / ``If-Modified-Since``); a page
         is stored only once it parsed, so a broken answer never poisons the cache.
         """
-        cached = self.cache.get_page(url) if self.cache is not None else None
+        # With ``header_only``, the entry's header only: its body is read if ``parse``
+        # needs it (a cached scan of a JSON page does not).
+        cached = self.cache.get_page(url, body=not header_only) if self.cache is not None else None
         if self.settings.offline:
             if cached is None:
                 raise IndexAccessError(
@@ -981,7 +1120,7 @@ class IndexClient:
             self._http.event("page-cached", url)
             if cached.status in _ABSENT:
                 return cached.status, None
-            return 200, parse(_from_cache(cached, url))
+            return 200, parse(self._from_cache(cached, url))
         if (
             revalidate
             and self.settings.honor_max_age
@@ -994,7 +1133,7 @@ class IndexClient:
             if cached.status in _ABSENT:
                 return cached.status, None
             try:
-                return 200, parse(_from_cache(cached, url))
+                return 200, parse(self._from_cache(cached, url))
             except IndexAccessError:
                 return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
@@ -1024,38 +1163,59 @@ class IndexClient:
                 )
             self._http.event("page-cached", url)
             try:
-                revalidated = parse(_from_cache(cached, url))
+                revalidated = parse(self._from_cache(cached, url))
             except IndexAccessError:
                 # The stored copy no longer parses (e.g. a newer depslim is stricter).
                 return self._fetch_page(url, accept, parse, revalidate=False)
-            if self.cache is not None:
-                self.cache.put_page(
-                    replace(
-                        cached,
-                        fetched_at=time.time(),
-                        max_age=_max_age(response.headers.get("cache-control")),
-                    )
-                )
+            max_age = _max_age(response.headers.get("cache-control"))
+            if self.cache is not None and (max_age or cached.max_age):
+                # Only a copy with a max-age needs its new fetch time: never rewrite
+                # an entry that would not change.
+                whole = self.cache.get_page(url) if cached.partial else cached
+                if whole is not None and whole.sha256 == cached.sha256:
+                    self.cache.put_page(replace(whole, fetched_at=time.time(), max_age=max_age))
             return 200, revalidated
         content_type = response.headers.get("content-type", "")
         page = None
         if status == 200:
-            page = parse(_Fetched(status, body, content_type, str(response.url)))
+            digest = hashlib.sha256(body).hexdigest()
+            page = parse(_Fetched(status, body, content_type, str(response.url), digest))
         if self.cache is not None:
-            self.cache.put_page(
-                CachedPage(
-                    url=url,
-                    base_url=str(response.url),
-                    status=status,
-                    body=body,
-                    content_type=content_type,
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                    fetched_at=time.time(),
-                    max_age=_max_age(response.headers.get("cache-control")),
-                )
+            fresh = CachedPage(
+                url=url,
+                base_url=str(response.url),
+                status=status,
+                body=body,
+                content_type=content_type,
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                fetched_at=time.time(),
+                max_age=_max_age(response.headers.get("cache-control")),
             )
+            if not _unchanged(cached, fresh):
+                self.cache.put_page(fresh)
         return status, page
+
+    def _from_cache(self, cached: CachedPage, url: str) -> _Fetched:
+        """A cached page as fetched from ``url``; its body is read when first needed.
+
+        The cache keeps no credentials, so the base URL its relative links resolve
+        against gets ``url``'s again."""
+        cache = self.cache
+        reload = None
+        if cached.partial and cache is not None:
+
+            def reload() -> bytes:
+                whole = cache.get_page(cached.url)
+                if whole is None or whole.sha256 != cached.sha256:
+                    raise IndexAccessError(
+                        f"the cached copy of {redact_url(cached.url)} is damaged or changed",
+                        url=cached.url,
+                    )
+                return whole.body
+
+        base = with_credentials_of(cached.base_url or cached.url, url)
+        return _Fetched(200, cached.body, cached.content_type, base, cached.sha256, reload)
 
     # -- metadata ----------------------------------------------------------------------
 
@@ -1589,11 +1749,21 @@ def _max_age(cache_control: str | None) -> int | None:
     return age
 
 
-def _from_cache(cached: CachedPage, url: str) -> _Fetched:
-    """A cached page as fetched from ``url``: the cache keeps no credentials, so the
-    base URL its relative links resolve against gets ``url``'s again."""
-    base = with_credentials_of(cached.base_url or cached.url, url)
-    return _Fetched(200, cached.body, cached.content_type, base)
+def _unchanged(cached: CachedPage | None, fresh: CachedPage) -> bool:
+    """True when storing ``fresh`` would change nothing a later run reads: the same
+    answer, and no max-age that makes the fetch time matter."""
+    return (
+        cached is not None
+        and not fresh.max_age
+        and not cached.max_age
+        and cached.status == fresh.status
+        and cached.base_url == fresh.base_url
+        and cached.content_type == fresh.content_type
+        and cached.etag == fresh.etag
+        and cached.last_modified == fresh.last_modified
+        and cached.sha256 is not None
+        and cached.sha256 == hashlib.sha256(fresh.body).hexdigest()
+    )
 
 
 def _unlink(path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import Any
@@ -261,8 +262,15 @@ def _url_filename(url: str) -> str:
 def _specifier(value: str | None) -> SpecifierSet | None:
     if value is None or not value.strip():
         return None
+    return _parse_specifier(value.strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse_specifier(text: str) -> SpecifierSet | None:
+    # A page repeats a few Requires-Python values over thousands of files: parse each
+    # once (a SpecifierSet is never changed after it is built here, so links share it).
     try:
-        return SpecifierSet(value.strip())
+        return SpecifierSet(text)
     except InvalidSpecifier:
         return None
 

@@ -7,8 +7,9 @@ yanked), as unearth has it, so each rule is tested on its own.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -17,12 +18,18 @@ from packaging.version import Version
 from depslim.models import Link
 from depslim.target import Target
 
+if TYPE_CHECKING:
+    from depslim.index.page_files import ProjectFiles
+
 __all__ = [
     "BinaryPolicy",
     "Candidate",
+    "LazyLinks",
     "group_candidates",
+    "group_project_files",
     "link_fits_python",
     "link_fits_target",
+    "matching_specifiers",
     "pick_metadata_link",
     "yanked_allowed",
 ]
@@ -38,7 +45,7 @@ class Candidate:
 
     name: NormalizedName
     version: Version
-    links: tuple[Link, ...]
+    links: Sequence[Link]
     extras: frozenset[NormalizedName] = frozenset()
     url: str | None = None
 
@@ -67,8 +74,11 @@ class BinaryPolicy:
     no_binary: frozenset[str] = frozenset()
 
     def allows(self, link: Link) -> bool:
-        name = link.name
-        if link.is_wheel:
+        return self.allows_kind(link.name, link.is_wheel)
+
+    def allows_kind(self, name: NormalizedName, is_wheel: bool) -> bool:
+        """:meth:`allows` for a file known only by its project and kind."""
+        if is_wheel:
             refused, wanted = self.no_binary, self.only_binary
         else:
             refused, wanted = self.only_binary, self.no_binary
@@ -133,6 +143,96 @@ def yanked_allowed(version: Version, pins: frozenset[Version]) -> bool:
     return any(pin.local is None and pin == public for pin in pins)
 
 
+class LazyLinks(Sequence[Link]):
+    """A candidate's links, built on first use (most candidates are never looked at)."""
+
+    __slots__ = ("_links", "_make")
+
+    def __init__(self, make: Callable[[], tuple[Link, ...]]) -> None:
+        self._make: Callable[[], tuple[Link, ...]] | None = make
+        self._links: tuple[Link, ...] | None = None
+
+    def _get(self) -> tuple[Link, ...]:
+        if self._links is None:
+            assert self._make is not None
+            self._links, self._make = self._make(), None
+        return self._links
+
+    @overload
+    def __getitem__(self, index: int) -> Link: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Link, ...]: ...
+    def __getitem__(self, index: int | slice) -> Link | tuple[Link, ...]:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(self._get())
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        if isinstance(other, LazyLinks | tuple):
+            return self._get() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get()) if self._links is not None else "LazyLinks(<not built>)"
+
+
+def group_project_files(
+    files: ProjectFiles,
+    *,
+    allow_yanked: frozenset[Version] = frozenset(),
+    binary: BinaryPolicy | None = None,
+    specifiers: Sequence[SpecifierSet] = (),
+    exclude: Collection[Version] = (),
+    made: dict[tuple[Version, bool], Candidate] | None = None,
+) -> list[Candidate]:
+    """:func:`group_candidates` over a lazily read page: the same candidates, newest
+    first, each building its links only when they are first used.
+
+    With ``specifiers`` (and ``exclude``), only the candidates
+    :func:`matching_specifiers` would keep are made: versions are filtered first.
+    ``made`` keeps candidates between calls, so each is made once.
+    """
+    allows = binary.allows_kind if binary is not None else None
+    versions: list[Version] = files.versions()
+    if exclude:
+        versions = [v for v in versions if v not in exclude]
+    for spec in specifiers:
+        if versions and str(spec):
+            versions = list(spec.filter(versions, prereleases=True))
+    out = []
+    for version in versions:
+        yanked_ok = yanked_allowed(version, allow_yanked)
+        key = (version, yanked_ok)
+        candidate = made.get(key) if made is not None else None
+        if candidate is None:
+            if not files.usable(version, allow_yanked=yanked_ok, allows=allows):
+                continue
+            make = _links_of(files, version, yanked_ok, allows)
+            candidate = Candidate(name=files.name, version=version, links=LazyLinks(make))
+            if made is not None:
+                made[key] = candidate
+        out.append(candidate)
+    return out
+
+
+def _links_of(
+    files: ProjectFiles,
+    version: Version,
+    allow_yanked: bool,
+    allows: Callable[[NormalizedName, bool], bool] | None,
+) -> Callable[[], tuple[Link, ...]]:
+    return lambda: files.links(version, allow_yanked=allow_yanked, allows=allows)
+
+
 def _link_order(link: Link, target: Target) -> tuple[int, int, str]:
     if link.is_wheel:
         rank = target.best_rank(link.tags)
@@ -143,6 +243,25 @@ def _link_order(link: Link, target: Target) -> tuple[int, int, str]:
 def pick_metadata_link(candidate: Candidate) -> Link:
     """The file whose metadata stands for the candidate: the best wheel, else the sdist."""
     return candidate.links[0]
+
+
+def matching_specifiers(
+    candidates: Sequence[Candidate], specifiers: Sequence[SpecifierSet]
+) -> list[Candidate]:
+    """The candidates whose version every specifier contains (pre-releases included).
+
+    The same as testing ``spec.contains(version, prereleases=True)`` one by one, but
+    with :meth:`SpecifierSet.filter` over the whole list, which is several times faster
+    on projects with thousands of versions.
+    """
+    versions = [c.version for c in candidates]
+    for spec in specifiers:
+        if not versions:
+            break
+        if str(spec):
+            versions = list(spec.filter(versions, prereleases=True))
+    allowed = set(versions)
+    return [c for c in candidates if c.version in allowed]
 
 
 def filter_prereleases(

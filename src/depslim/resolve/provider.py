@@ -7,6 +7,7 @@ their project pages are requested in the background while resolvelib goes on.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from depslim.resolve.candidates import (
     Candidate,
     filter_prereleases,
     group_candidates,
+    group_project_files,
+    matching_specifiers,
     pick_metadata_link,
 )
 from depslim.resolve.overrides import Overrides, apply_overrides, extra_condition
@@ -120,9 +123,13 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         self.direct = direct
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
+        self._made: dict[NormalizedName, dict[tuple[Version, bool], Candidate]] = {}
         #: who first asked for a project, for "through which chain" explanations
         self.required_by: dict[NormalizedName, str] = {}
         self.depth: dict[str, int] = {}
+        # Look-ahead (see :meth:`look_ahead`): what is known of each project so far.
+        self._hints: dict[NormalizedName, list[Req]] = {}
+        self._hints_lock = threading.Lock()
 
     # ---- resolvelib interface ------------------------------------------------------
 
@@ -177,16 +184,25 @@ class Provider(AbstractProvider[Req, Candidate, str]):
             return [Candidate(name=PYTHON, version=version, links=())] if ok else []
         constraints = list(self.constraints.get(name, ()))
         urls = {self._pinned_url(name, r.url) for r in reqs + constraints if r.url}
+        specs = [r.specifier for r in reqs + constraints]
+        project_files = getattr(self.finder, "project_files", None)
         if urls:
             pool = [self._direct_candidate(name, url) for url in sorted(urls)]
+            matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
+        elif project_files is not None:
+            # A finder that reads pages lazily: candidates only for the versions that
+            # match, each building its links only when used.
+            matching = group_project_files(
+                project_files(name, self.target),
+                allow_yanked=frozenset(exact_pins(reqs + constraints)),
+                binary=self.binary,
+                specifiers=specs,
+                exclude=bad,
+                made=self._made.setdefault(name, {}),
+            )
         else:
             pool = self._all_candidates(name, reqs + constraints)
-        specs = [r.specifier for r in reqs + constraints]
-        matching = [
-            c
-            for c in pool
-            if c.version not in bad and all(s.contains(c.version, prereleases=True) for s in specs)
-        ]
+            matching = matching_specifiers([c for c in pool if c.version not in bad], specs)
         matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
         if self.candidate_filter is not None:
             matching = self.candidate_filter(name, matching, reqs + constraints)
@@ -232,8 +248,63 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         for dep in deps:
             self.required_by.setdefault(dep.name, parent)
             self.depth.setdefault(dep.identifier, depth)
-        self.finder.prefetch([d.name for d in deps if d.name != PYTHON and not d.url])
+        self.look_ahead(deps)
         return deps
+
+    # ---- look-ahead ------------------------------------------------------------------
+
+    def look_ahead(self, reqs: Sequence[Req]) -> None:
+        """Start fetching what resolving ``reqs`` will most likely need, as early as the
+        graph allows: each project's files, then (when they arrive, on the finder's
+        threads) the metadata of the version the resolver would try first, then the
+        files of that version's dependencies, and so on. A guess that turns out wrong
+        costs only a fetch: the resolver still asks for everything it uses itself.
+        """
+        wanted = [r for r in reqs if r.name != PYTHON and not r.url]
+        prefetch_files = getattr(self.finder, "prefetch_files", None)
+        if prefetch_files is None:
+            self.finder.prefetch([r.name for r in wanted])
+            return
+        with self._hints_lock:
+            for req in wanted:
+                self._hints.setdefault(req.name, []).append(req)
+        names = list(dict.fromkeys(r.name for r in wanted))
+        prefetch_files(names, self.target, self._files_arrived)
+
+    def _files_arrived(self, files: Any) -> None:
+        """On a finder thread: guess the version the resolver will try first, fetch its
+        metadata. Only wheels and PEP 658 files: guesses never download an sdist."""
+        name = files.name
+        with self._hints_lock:
+            hints = list(self._hints.get(name, ()))
+        reqs = hints + list(self.constraints.get(name, ()))
+        specs = [r.specifier for r in reqs]
+        matching = group_project_files(files, binary=self.binary, specifiers=specs)
+        matching = filter_prereleases(matching, specs, allow=self.allow_prereleases)
+        if self.candidate_filter is not None:
+            matching = self.candidate_filter(name, matching, reqs)
+        if not matching:
+            return
+        best = min(matching, key=self._order_key(name))
+        link = pick_metadata_link(best)
+        if not (link.is_wheel or link.metadata_hashes is not None):
+            return
+        extras = frozenset(e for r in hints for e in r.extras)
+        prefetch_metadata: Any = self.finder.prefetch_metadata
+        try:
+            prefetch_metadata([link], lambda meta: self._metadata_arrived(best, meta, extras))
+        except TypeError:  # a finder without the callback
+            prefetch_metadata([link])
+
+    def _metadata_arrived(
+        self, candidate: Candidate, meta: CoreMetadata, extras: frozenset[NormalizedName]
+    ) -> None:
+        """On a finder thread: look ahead at the guessed version's dependencies."""
+        parent = str(candidate)
+        requirements = self.dependencies_of(meta, frozenset())
+        if extras:
+            requirements += self.dependencies_of(meta, extras)
+        self.look_ahead([Req.from_requirement(r, origin=parent) for r in requirements])
 
     # ---- helpers ------------------------------------------------------------------
 
@@ -313,9 +384,12 @@ class Provider(AbstractProvider[Req, Candidate, str]):
     def _all_candidates(self, name: NormalizedName, reqs: Sequence[Req]) -> list[Candidate]:
         pinned = exact_pins(reqs)
         if name not in self._candidates or pinned:
-            links = self.finder.links(name)
             found = group_candidates(
-                name, links, self.target, allow_yanked=frozenset(pinned), binary=self.binary
+                name,
+                self.finder.links(name),
+                self.target,
+                allow_yanked=frozenset(pinned),
+                binary=self.binary,
             )
             if pinned:
                 return found

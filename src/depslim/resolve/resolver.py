@@ -127,7 +127,7 @@ def resolve(
         overrides=overrides,
         direct=direct,
     )
-    finder.prefetch(sorted({r.name for r in roots if not r.url}))
+    provider.look_ahead(roots)
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
