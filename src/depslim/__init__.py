@@ -21,10 +21,10 @@ by their full name (``from depslim.layers import partition``).
 
 from __future__ import annotations
 
-import sys
 from importlib import import_module
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from depslim._lazy import keep_verbs
 
 if TYPE_CHECKING:
     from depslim.api import (
@@ -120,19 +120,7 @@ __all__ = [
 ]
 
 
-_VERBS = frozenset({"lock", "split", "layers", "report", "check", "why"})
-
-
-class _Package(ModuleType):
-    """``depslim`` itself: importing a stage module never hides the verb of that name."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _VERBS and isinstance(value, ModuleType):
-            return  # the submodule stays reachable through sys.modules and `from` imports
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+keep_verbs(__name__, ("lock", "split", "layers", "report", "check", "why"))
 
 
 def __getattr__(name: str) -> Any:
