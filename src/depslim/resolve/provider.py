@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -91,6 +91,27 @@ def newest_first(candidate: Candidate) -> Any:
     return Descending(candidate.version)
 
 
+class ProviderOptions(TypedDict, total=False):
+    """How the provider chooses (every key has a default).
+
+    ``preferred``: versions to keep when they still fit (an existing lock's);
+    ``allow_prereleases``; ``requirement_hook``: rewrites each dependency (the GPU→CPU
+    swaps); ``candidate_key`` / ``candidate_filter``: order and drop candidates (the
+    CPU policy); ``binary``: pip's --only-binary/--no-binary; ``overrides``: see
+    :mod:`depslim.resolve.overrides`; ``direct``: pins and reads references to source
+    repositories (without it they are refused).
+    """
+
+    preferred: Mapping[NormalizedName, Version] | None
+    allow_prereleases: bool
+    requirement_hook: RequirementHook | None
+    candidate_key: CandidateKey | None
+    candidate_filter: CandidateFilter | None
+    binary: BinaryPolicy | None
+    overrides: Overrides | None
+    direct: DirectReferences | None
+
+
 class Provider(AbstractProvider[Req, Candidate, str]):
     """Find candidates for a target and read their dependencies."""
 
@@ -100,27 +121,20 @@ class Provider(AbstractProvider[Req, Candidate, str]):
         target: Target,
         *,
         constraints: Mapping[NormalizedName, Sequence[Req]] | None = None,
-        preferred: Mapping[NormalizedName, Version] | None = None,
-        allow_prereleases: bool = False,
-        requirement_hook: RequirementHook | None = None,
-        candidate_key: CandidateKey | None = None,
-        candidate_filter: CandidateFilter | None = None,
-        binary: BinaryPolicy | None = None,
-        overrides: Overrides | None = None,
-        direct: DirectReferences | None = None,
+        **options: Unpack[ProviderOptions],
     ) -> None:
         self.finder = finder
         self.target = target
         self.environment = target.marker_environment()
         self.constraints = dict(constraints or {})
-        self.preferred = dict(preferred or {})
-        self.allow_prereleases = allow_prereleases
-        self.requirement_hook = requirement_hook
-        self.candidate_key = candidate_key or newest_first
-        self.candidate_filter = candidate_filter
-        self.binary = binary
-        self.overrides = overrides or Overrides()
-        self.direct = direct
+        self.preferred = dict(options.get("preferred") or {})
+        self.allow_prereleases = options.get("allow_prereleases", False)
+        self.requirement_hook = options.get("requirement_hook")
+        self.candidate_key = options.get("candidate_key") or newest_first
+        self.candidate_filter = options.get("candidate_filter")
+        self.binary = options.get("binary")
+        self.overrides = options.get("overrides") or Overrides()
+        self.direct = options.get("direct")
         self._metadata: dict[tuple[NormalizedName, Version, str | None], CoreMetadata] = {}
         self._candidates: dict[NormalizedName, list[Candidate]] = {}
         self._made: dict[NormalizedName, dict[tuple[Version, bool], Candidate]] = {}

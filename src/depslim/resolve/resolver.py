@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -18,11 +18,11 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 
 from depslim.errors import Conflict, NoSolutionError
 from depslim.models import InputRequirement, Location
-from depslim.resolve.candidates import BinaryPolicy, Candidate, group_candidates
+from depslim.resolve.candidates import Candidate, group_candidates
 from depslim.resolve.explain import conflict_causes, explain_conflict, explain_missing
-from depslim.resolve.overrides import Overrides, apply_overrides
-from depslim.resolve.protocol import DirectReferences, PackageFinder
-from depslim.resolve.provider import CandidateFilter, CandidateKey, Provider, RequirementHook
+from depslim.resolve.overrides import apply_overrides
+from depslim.resolve.protocol import PackageFinder
+from depslim.resolve.provider import Provider, ProviderOptions
 from depslim.resolve.requirements import PYTHON, Req, split_identifier
 from depslim.target import Target
 
@@ -64,33 +64,66 @@ class _Progress(BaseReporter[Req, Candidate, str]):
             self.callback(f"pinned {candidate} ({self.pinned})")
 
 
+class ResolveOptions(ProviderOptions, total=False):
+    """:class:`~depslim.resolve.provider.ProviderOptions`, and what the resolution
+    reports: ``progress`` (one line per pin), ``root_label`` and ``override_label``."""
+
+    progress: Callable[[str], None] | None
+    root_label: Callable[[Location], str]
+    override_label: Callable[[Location], str]
+
+
+def _override_via(where: Location) -> str:
+    return f"--override {where.path}"
+
+
 def resolve(
     requirements: Sequence[InputRequirement],
     finder: PackageFinder,
     target: Target,
-    *,
-    preferred: Mapping[NormalizedName, Version] | None = None,
-    allow_prereleases: bool = False,
-    requirement_hook: RequirementHook | None = None,
-    candidate_key: CandidateKey | None = None,
-    candidate_filter: CandidateFilter | None = None,
-    binary: BinaryPolicy | None = None,
-    progress: Callable[[str], None] | None = None,
-    root_label: Callable[[Location], str] = str,
-    overrides: Overrides | None = None,
-    direct: DirectReferences | None = None,
-    override_label: Callable[[Location], str] = lambda where: f"--override {where.path}",
+    **options: Unpack[ResolveOptions],
 ) -> Resolution:
     """Pin every project the target needs; raise NoSolutionError if impossible.
 
-    ``root_label`` turns the location of a top-level requirement into its ``# via``
-    text (``-r requirements.in``). ``overrides`` replace every requirement on their
-    projects (the inputs' and the dependencies'), and add constraints
-    (see :mod:`depslim.resolve.overrides`); a project they replaced is also ``# via``
-    ``override_label(origin)`` (``--override overrides.txt``, as uv writes). ``direct``
-    pins and reads references to source repositories (``name @ git+https://…@ref``);
-    without it they are refused.
+    ``options``: :class:`ResolveOptions`. ``root_label`` turns the location of a
+    top-level requirement into its ``# via`` text (``-r requirements.in``).
+    ``overrides`` replace every requirement on their projects (the inputs' and the
+    dependencies'), and add constraints (see :mod:`depslim.resolve.overrides`); a
+    project they replaced is also ``# via`` ``override_label(origin)`` (``--override
+    overrides.txt``, as uv writes). ``direct`` pins and reads references to source
+    repositories (``name @ git+https://…@ref``); without it they are refused.
     """
+    roots, labels, constraints = _roots(requirements, target, options)
+    provider_options = cast(
+        "ProviderOptions",
+        {k: v for k, v in options.items() if k not in ("progress", "root_label", "override_label")},
+    )
+    provider = Provider(finder, target, constraints=constraints, **provider_options)
+    provider.look_ahead(roots)
+    reporter = _Progress(options.get("progress"))
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, reporter)
+    try:
+        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        message, conflicts = _explain(exc.causes, provider, finder, target)
+        raise NoSolutionError(message, causes=conflicts) from None
+    except ResolutionTooDeep as exc:
+        raise NoSolutionError(
+            f"No solution found for {target}: the resolver gave up after {exc.round_count} "
+            "rounds of backtracking. Pin some of the packages it keeps trying (with ==) to "
+            "narrow the search."
+        ) from None
+    return _resolution(result, provider, labels, options)
+
+
+def _roots(
+    requirements: Sequence[InputRequirement], target: Target, options: ResolveOptions
+) -> tuple[list[Req], dict[str, str], dict[NormalizedName, list[Req]]]:
+    """The top-level requirements that apply on the target, after overrides and the
+    requirement hook; each one's ``# via`` label; the constraints by project."""
+    overrides = options.get("overrides")
+    requirement_hook = options.get("requirement_hook")
+    root_label = options.get("root_label", str)
     roots: list[Req] = []
     labels: dict[str, str] = {}
     constraints: dict[NormalizedName, list[Req]] = defaultdict(list)
@@ -114,33 +147,15 @@ def resolve(
             value = Req.from_requirement(new, origin=str(item.origin))
             labels[value.origin] = root_label(item.origin)
             (constraints[value.name] if item.constraint else roots).append(value)
-    provider = Provider(
-        finder,
-        target,
-        constraints=constraints,
-        preferred=preferred,
-        allow_prereleases=allow_prereleases,
-        requirement_hook=requirement_hook,
-        candidate_key=candidate_key,
-        candidate_filter=candidate_filter,
-        binary=binary,
-        overrides=overrides,
-        direct=direct,
-    )
-    provider.look_ahead(roots)
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, _Progress(progress))
-    try:
-        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
-    except ResolutionImpossible as exc:
-        message, conflicts = _explain(exc.causes, provider, finder, target)
-        raise NoSolutionError(message, causes=conflicts) from None
-    except ResolutionTooDeep as exc:
-        raise NoSolutionError(
-            f"No solution found for {target}: the resolver gave up after {exc.round_count} "
-            "rounds of backtracking. Pin some of the packages it keeps trying (with ==) to "
-            "narrow the search."
-        ) from None
+    return roots, labels, constraints
 
+
+def _resolution(
+    result: Any, provider: Provider, labels: Mapping[str, str], options: ResolveOptions
+) -> Resolution:
+    """resolvelib's result as a :class:`Resolution`: one candidate per project, the
+    graph, and each pin's ``# via`` (its dependants, inputs and overrides)."""
+    target = provider.target
     candidates: dict[NormalizedName, Candidate] = {}
     extras: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     for identifier, cand in result.mapping.items():
@@ -149,7 +164,6 @@ def resolve(
             continue
         candidates.setdefault(name, cand.with_extras(frozenset()))
         extras[name] |= ids_extras
-
     deps: dict[NormalizedName, set[NormalizedName]] = defaultdict(set)
     via: dict[NormalizedName, set[str]] = defaultdict(set)
     for identifier, criterion in result.criteria.items():
@@ -162,6 +176,8 @@ def resolve(
             elif info.parent.name != name:
                 deps[info.parent.name].add(name)
                 via[name].add(info.parent.name)
+    overrides = options.get("overrides")
+    override_label = options.get("override_label", _override_via)
     for item in overrides.overrides if overrides else ():
         marker = item.requirement.marker
         if item.name in candidates and target.marker_applies(marker, where=str(item.origin)):
