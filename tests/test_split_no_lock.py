@@ -11,22 +11,9 @@ import pytest
 from depslim import api
 from depslim.cli import main
 from depslim.scan import Tier
+from support.shop import LINUX, SHOP, SHOP_PYPI
 
-SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "shop"
-LINUX = "cp311-cp311-manylinux_2_28_x86_64"
-PYPI = [
-    ("fastapi", "0.110.0", ["pydantic>=2", "starlette"]),
-    ("pydantic", "2.7.0", []),
-    ("starlette", "0.37.0", []),
-    ("uvicorn", "0.29.0", []),
-    ("pyyaml", "6.0.1", [], {"modules": ["yaml", "_yaml"]}),
-    ("scikit-learn", "1.4.2", ["numpy"], {"modules": ["sklearn"]}),
-    ("numpy", "1.26.4", []),
-    ("requests-unused", "1.0", []),
-    ("pytest", "8.2.0", ["pluggy"], {"modules": ["pytest", "_pytest"]}),
-    ("pluggy", "1.5.0", []),
-    ("torch", "2.3.0", ["numpy"], {"tag": LINUX}),
-]
+PYPI = [*SHOP_PYPI, ("torch", "2.3.0", ["numpy"], {"tag": LINUX})]
 
 
 @pytest.fixture

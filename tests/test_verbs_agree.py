@@ -23,6 +23,7 @@ from depslim.cli.commands import options_of
 from depslim.cli.options import parse
 from depslim.settings import load_settings
 from support.gpu import CP311_LINUX
+from support.shop import SHOP, SHOP_PYPI
 
 INDEX_READING_VERBS = ("lock", "split", "layers", "report")
 SHARED_FLAGS = (
@@ -246,18 +247,8 @@ def test_session_and_options_together_is_a_type_error(tmp_path) -> None:
 # ---- split's tiers remember how they were made; check judges them the same way ------------
 
 
-SHOP = Path(__file__).resolve().parents[1] / "fixtures" / "projects" / "shop"
-SHOP_PYPI = [
-    ("fastapi", "0.110.0", ["pydantic>=2", "starlette"]),
-    ("pydantic", "2.7.0", []),
-    ("starlette", "0.37.0", []),
-    ("uvicorn", "0.29.0", []),
-    ("pyyaml", "6.0.1", [], {"modules": ["yaml", "_yaml"]}),
-    ("scikit-learn", "1.4.2", ["numpy"], {"modules": ["sklearn"]}),
-    ("numpy", "1.26.4", []),
-    ("requests-unused", "1.0", []),
-    ("pytest", "8.2.0", ["pluggy"], {"modules": ["pytest", "_pytest"]}),
-    ("pluggy", "1.5.0", []),
+SHOP_CUDA = [
+    *SHOP_PYPI,
     # CUDA torch as PyPI serves it
     ("torch", "2.3.0", ["numpy", "nvidia-cublas-cu12"], {"tag": CP311_LINUX}),
     ("nvidia-cublas-cu12", "12.4.5.8", [], {"tag": "py3-none-manylinux2014_x86_64"}),
@@ -267,7 +258,7 @@ SHOP_PYPI = [
 def test_split_with_pypi_backend_records_it_and_check_agrees(tmp_path, make_index, capsys):
     root = tmp_path / "shop"
     shutil.copytree(SHOP, root)
-    pypi = make_index(SHOP_PYPI)
+    pypi = make_index(SHOP_CUDA)
     cache = tmp_path / "cache"
     code = main(
         [
