@@ -150,8 +150,15 @@ def _is_package_dir(
 def _folder_chains(paths: list[PurePosixPath]) -> dict[str, frozenset[str]]:
     # Only modules and regular packages shadow installed distributions: a folder
     # without __init__.py is a namespace portion, which any installed package beats.
+    # Names *inside* a regular package never shadow anything: Python 3 has no implicit
+    # relative imports, so ``model/rich.py`` is ``model.rich`` and ``import rich`` in
+    # ``model/x.py`` is the real rich. A file's import roots are the first folder
+    # above it that is not a regular package (what ``python path/to/script.py`` and
+    # pytest put on ``sys.path``) and, leniently for scripts that extend ``sys.path``,
+    # the non-package folders above that one.
     children: dict[PurePosixPath, set[str]] = defaultdict(set)
     folders: set[PurePosixPath] = {PurePosixPath(".")}
+    packages = {p.parent for p in paths if p.name == "__init__.py"}
     for path in paths:
         if path.suffix == ".py" and path.stem.isidentifier():
             if path.name == "__init__.py":
@@ -166,6 +173,6 @@ def _folder_chains(paths: list[PurePosixPath]) -> dict[str, frozenset[str]]:
     chains: dict[str, frozenset[str]] = {}
     for folder in sorted(folders, key=lambda f: len(f.parts)):
         inherited = chains.get(str(folder.parent), frozenset()) if folder != folder.parent else ()
-        own = children.get(folder, set())
+        own = children.get(folder, set()) if folder not in packages else set()
         chains[str(folder)] = frozenset(own).union(inherited)
     return chains
