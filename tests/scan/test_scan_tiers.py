@@ -244,7 +244,10 @@ def test_api_and_worker_with_entries(make_tree: MakeTree) -> None:
     assert result.file_tiers["app/tasks.py"] is Tier.BASE
     assert result.file_tiers["app/admin.py"] is Tier.DEV
     torch = result.placements[N("torch")].evidence[0]
-    assert (torch.where, torch.detail) == ("app/model.py:3", "import torch (lazy)")
+    assert (torch.where, torch.detail) == (
+        "app/model.py:3",
+        "import torch (lazy, in run(), mentioned by no entry point)",
+    )
 
 
 def test_entry_order_decides_which_is_base(make_tree: MakeTree) -> None:

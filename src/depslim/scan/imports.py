@@ -49,6 +49,8 @@ class _Ctx:
     main_guard: bool = False
     fallback_for: tuple[str, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    scope: str | None = None
+    scope_lines: tuple[int, int] | None = None
 
 
 _TOP = _Ctx()
@@ -266,6 +268,17 @@ def _suppresses_import_error(items: Iterable[ast.withitem]) -> bool:
     return False
 
 
+def _function_ctx(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> _Ctx:
+    """The context of a function body: lazy, and scoped to the function's name when
+    only a call or reference by name runs it (a decorator registers a decorated
+    function; Python calls dunders itself), else to the enclosing scope."""
+    name = node.name
+    if node.decorator_list or (name.startswith("__") and name.endswith("__")):
+        return replace(ctx, lazy=True)
+    end = getattr(node, "end_lineno", None) or node.lineno
+    return replace(ctx, lazy=True, scope=name, scope_lines=(node.lineno, end))
+
+
 def _parse_ignore(line: str) -> tuple[bool, frozenset[str]] | None:
     match = _IGNORE_RE.search(line)
     if match is None:
@@ -342,6 +355,8 @@ class _Scanner:
                 conditions=ctx.conditions,
                 ignore_all=ignore_all,
                 ignore_codes=codes,
+                scope=ctx.scope,
+                scope_lines=ctx.scope_lines,
             )
         )
 
@@ -372,7 +387,7 @@ class _Scanner:
                 self.exprs(node.decorator_list, ctx)
                 defaults = [d for d in node.args.kw_defaults if d is not None]
                 self.exprs([*node.args.defaults, *defaults], ctx)
-            self.body(node.body, replace(ctx, lazy=True))
+            self.body(node.body, _function_ctx(node, ctx))
         elif isinstance(node, ast.ClassDef):
             if self.dynamic:
                 self.exprs([*node.decorator_list, *node.bases], ctx)

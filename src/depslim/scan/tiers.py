@@ -22,6 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from depslim.errors import InputError
 from depslim.scan.firstparty import ProjectLayout
 from depslim.scan.mapping import ModuleMap
+from depslim.scan.reach import function_reference
 from depslim.scan.records import ImportRecord, ScanResult
 from depslim.scan.roles import Role, Tier
 from depslim.scan.rules import RuleHit, apply_rules
@@ -161,7 +162,9 @@ class Classification:
 
     ``placements`` covers every declared dependency that is used (by import or rule);
     ``file_tiers`` gives the tier of each scanned project file (``base`` for app files
-    when no entry points are given).
+    when no entry points are given); ``record_tiers`` the tier of each lazy import
+    inside a function, by ``(file, line)``, which may be lower than its file's when
+    only another entry point calls that function (:meth:`tier_of` gives either).
     """
 
     placements: Mapping[NormalizedName, Placement] = field(
@@ -171,6 +174,14 @@ class Classification:
     missing: tuple[Missing, ...] = ()
     transitive: tuple[Transitive, ...] = ()
     file_tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
+    record_tiers: Mapping[tuple[str, int], Tier] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def tier_of(self, record: ImportRecord) -> Tier | None:
+        """The tier an import runs in: its function's (lazy, scoped) or its file's."""
+        found = self.record_tiers.get((record.file, record.line))
+        return found if found is not None else self.file_tiers.get(record.file)
 
     def tiers(self) -> dict[Tier, tuple[NormalizedName, ...]]:
         """Declared dependencies by tier, sorted (every tier present)."""
@@ -261,25 +272,37 @@ def reachable_files(
     python: tuple[int, ...] = (3, 11),
     platform: str | None = None,
 ) -> frozenset[str]:
-    """Project files executed when the files in ``start`` run (lazy imports included;
-    typing-only imports and ``__main__`` blocks of other files are not)."""
+    """Project files executed when the files in ``start`` run (typing-only imports and
+    ``__main__`` blocks of other files are not). A lazy import inside a function is
+    followed only once that function is mentioned in a file reached so far
+    (:mod:`depslim.scan.reach`), so this is a fixpoint."""
     by_file = {f.file: f.imports for f in scan.files}
     entry = set(start)
     seen: set[str] = set()
     queue = deque(start)
-    while queue:
-        file = queue.popleft()
-        if file in seen:
-            continue
-        seen.add(file)
-        for record in by_file.get(file, ()):
-            if not _runs(record, python=python, platform=platform):
+    waiting: list[ImportRecord] = []
+    while True:
+        while queue:
+            file = queue.popleft()
+            if file in seen:
                 continue
-            if record.main_guard and file not in entry:
-                continue
-            if record.level or scan.layout.is_first_party(record.module, file):
-                queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
-    return frozenset(seen)
+            seen.add(file)
+            for record in by_file.get(file, ()):
+                if not _runs(record, python=python, platform=platform):
+                    continue
+                if record.main_guard and file not in entry:
+                    continue
+                if record.level or scan.layout.is_first_party(record.module, file):
+                    if record.scope is not None and file.endswith(".py"):
+                        waiting.append(record)
+                    else:
+                        queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
+        released = [r for r in waiting if function_reference(r, seen, scan.mentions)]
+        if not released:
+            return frozenset(seen)
+        waiting = [r for r in waiting if r not in released]
+        for record in released:
+            queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
 
 
 def _entry_files(scan: ScanResult, entries: Mapping[str, str]) -> dict[str, list[str]]:
@@ -360,6 +383,8 @@ def classify(
     # Tier of each project file: None means "app, tier by package" (no entries).
     file_tier: dict[str, Tier | None] = {}
     entry_files: set[str] = set()
+    labels: list[str] = []
+    reached: dict[str, frozenset[str]] = {}
     if entries:
         starts = _entry_files(scan, entries)
         labels = list(starts)
@@ -380,6 +405,18 @@ def classify(
         for f in scan.files:
             file_tier[f.file] = Tier.DEV if is_dev_file(f.file) else None
 
+    def scoped_tier(record: ImportRecord) -> tuple[Tier | None, str]:
+        """The tier of a lazy import inside a function, from the entries that mention
+        the function (None: no entry does, the file's tier stands), and the note."""
+        if not entries or record.scope is None or not record.file.endswith(".py"):
+            return None, ""
+        for n, label in enumerate(labels):
+            ref = function_reference(record, reached[label], scan.mentions)
+            if ref is not None:
+                tier = Tier.BASE if n == 0 else Tier.ML
+                return tier, f"in {record.scope}(), referenced at {ref[0]}:{ref[1]} ({label})"
+        return None, f"in {record.scope}(), mentioned by no entry point"
+
     def tier_for(file: str, name: NormalizedName) -> Tier:
         # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
         tier = file_tier[file] if file in file_tier else (Tier.DEV if is_dev_file(file) else None)
@@ -390,6 +427,7 @@ def classify(
     def is_own(module: str, file: str) -> bool:
         return is_stdlib(module, python) or layout.is_first_party(module, file)
 
+    record_tiers: dict[tuple[str, int], Tier] = {}
     used = _Acc()  # resolved to a declared distribution
     other = _Acc()  # resolved to an undeclared one (missing or transitive)
     for record in scan.imports:
@@ -405,10 +443,15 @@ def classify(
             continue  # the fallback of a stdlib import the target has
         resolution = modules.resolve(*record.candidates())
         name = resolution.best
+        scoped, note = scoped_tier(record)
         if record.typing_only or (record.main_guard and entries and record.file not in entry_files):
             tier = Tier.DEV
+        elif scoped is not None and file_tier.get(record.file) is not Tier.DEV:
+            tier = scoped
         else:
             tier = tier_for(record.file, name)
+        if record.scope is not None and entries:
+            record_tiers[(record.file, record.line)] = tier
         flags = [
             f
             for f, on in (
@@ -420,6 +463,8 @@ def classify(
             )
             if on
         ]
+        if note:
+            flags.append(note)
         detail = f"import {record.module}" + (f" ({', '.join(flags)})" if flags else "")
         evidence = Evidence(tier=tier, kind="import", detail=detail, where=record.where)
         if resolution.declared:
@@ -511,4 +556,5 @@ def classify(
         file_tiers=MappingProxyType(
             {f: (t if t is not None else Tier.BASE) for f, t in file_tier.items()}
         ),
+        record_tiers=MappingProxyType(record_tiers),
     )

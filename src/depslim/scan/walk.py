@@ -28,6 +28,7 @@ from typing import Any
 from depslim.scan.firstparty import build_layout
 from depslim.scan.imports import scan_bytes
 from depslim.scan.notebooks import scan_notebook
+from depslim.scan.reach import collect_mentions
 from depslim.scan.records import (
     FileScan,
     ParseWarning,
@@ -42,7 +43,7 @@ from depslim.scan.roles import file_role
 
 __all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -322,7 +323,9 @@ def scan_project(
         )
 
     roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
+    mentions = collect_mentions(scans, layout, lambda rel: _read_text(root_path / rel))
     return ScanResult(
+        mentions=mentions,
         root=str(root_path),
         files=tuple(scans),
         config=tuple(config_scans),
@@ -362,6 +365,13 @@ def _parallel(
         # No processes here (sandbox, frozen app): whatever is left is parsed serially.
         return bool(out), out
     return True, out
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _relative(root: Path, file: str | os.PathLike[str]) -> str:
