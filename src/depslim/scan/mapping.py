@@ -120,6 +120,13 @@ class ModuleMap:
             ),
         )
 
+    def ships_nothing(self, name: str) -> bool:
+        """Whether ``name``'s file list is known and provides no module (a wrapper)."""
+        dist = canonicalize_name(name)
+        if dist not in self.known:
+            return False
+        return not any(dist in names for names in self.metadata.values())
+
     def resolve(self, *modules: str) -> Resolution:
         """The distribution(s) behind an import.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -27,6 +27,7 @@ from depslim.scan.records import ImportRecord, ScanResult
 from depslim.scan.roles import Role, Tier
 from depslim.scan.rules import RuleHit, apply_rules
 from depslim.scan.stdlib import is_stdlib
+from depslim.scan.wrappers import Carried, through_dependencies
 
 __all__ = [
     "ML_FAMILY",
@@ -428,6 +429,7 @@ def classify(
         return is_stdlib(module, python) or layout.is_first_party(module, file)
 
     record_tiers: dict[tuple[str, int], Tier] = {}
+    carriers: dict[str, Carried | None] = {}
     used = _Acc()  # resolved to a declared distribution
     other = _Acc()  # resolved to an undeclared one (missing or transitive)
     for record in scan.imports:
@@ -470,7 +472,25 @@ def classify(
         if resolution.declared:
             for dist in resolution.declared:
                 used.add(dist, evidence, record.module)
-        elif not record.optional:
+            continue
+        if resolution.prefix not in carriers:
+            carriers[resolution.prefix] = (
+                through_dependencies(
+                    *record.candidates(), graph=graph, module_map=modules, declared=groups
+                )
+                if graph
+                else None
+            )
+        carried = carriers[resolution.prefix]
+        if carried is not None:
+            used.add(
+                carried.declared,
+                replace(evidence, detail=f"{detail}: {carried.detail}"),
+                record.module,
+            )
+            if carried.wrapper:
+                continue  # the wrapper's code is the provider's: not a transitive use
+        if not record.optional:
             other.add(name, evidence, resolution.prefix)
 
     hits = apply_rules(
