@@ -63,7 +63,7 @@ def dependency_chain(
 
 def through_dependencies(
     *modules: str,
-    graph: Mapping[str, Iterable[str]],
+    graph: Mapping[str, Iterable[str]] | Mapping[NormalizedName, Iterable[NormalizedName]],
     module_map: ModuleMap,
     declared: Iterable[str],
 ) -> Carried | None:
