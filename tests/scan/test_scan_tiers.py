@@ -346,8 +346,13 @@ def test_hard_cases_of_the_notes(make_tree: MakeTree, python: tuple[int, int]) -
     # The namespace sibling nobody imports, and the look-alike names, are unused.
     assert result.unused == ("google-cloud-bigquery", "jwt", "sklearn")
     missing = {m.name: m.tier for m in result.missing}
-    # typing-only → dev; optional and ignored imports are never missing; first-party is not.
+    # typing-only → dev; an undeclared optional import is missing with the optional mark
+    # (and is no tier root); ignored imports are never missing; first-party is not.
     assert missing.pop(N("typing-only-pkg")) is Tier.DEV
+    assert missing.pop(N("optional-pkg")) is Tier.BASE
+    optional = next(m for m in result.missing if m.name == "optional-pkg")
+    assert optional.optional and optional.label == "missing, optional"
+    assert N("optional-pkg") not in result.roots_by_tier()[Tier.BASE]
     if python >= (3, 12):
         assert missing == {N("setuptools"): Tier.BASE}  # distutils left the stdlib
     else:

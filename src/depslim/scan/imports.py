@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from depslim.scan.indirect import indirect_references
 from depslim.scan.records import (
     NEGATED_OPS,
     Condition,
@@ -139,6 +140,8 @@ def scan_source(
         )
     del tree
     refs = sqlalchemy_urls(source, file=file) if "://" in source else ()
+    if "://" in source or "environ" in source or "putenv" in source:
+        refs = (*refs, *indirect_references(source, file=file))
     return FileScan(
         file=file,
         imports=tuple(scanner.records),

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.scan.indirect import indirect_hits
 from depslim.scan.mapping import ModuleMap
 from depslim.scan.records import ImportRecord, Reference
 from depslim.scan.refs import split_command
@@ -341,6 +342,18 @@ def apply_rules(
     hits.extend(_django_hits(references, modules, is_own))
     hits.extend(_implied_hits(imports))
     hits.extend(_name_hits(declared))
+    hits.extend(
+        RuleHit(
+            name=hit.name,
+            rule=hit.rule,
+            detail=hit.detail,
+            where=hit.where,
+            tier=hit.tier,
+            file=None if hit.tier is not None else hit.file,
+            strong=hit.strong,
+        )
+        for hit in indirect_hits(references, declared)
+    )
     return hits
 
 

@@ -138,12 +138,20 @@ class Placement:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Missing:
     """Imported (or required by a rule) but declared by nobody and provided by no
-    declared dependency; ``tier`` is where it would land."""
+    declared dependency; ``tier`` is where it would land. ``optional``: every import
+    of it is guarded (``except ImportError``, ``find_spec``): the code runs without it,
+    so it is reported but not added to a tier's roots."""
 
     name: NormalizedName
     tier: Tier
     modules: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    optional: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the table shows in the tier column: ``missing`` or ``missing, optional``."""
+        return "missing, optional" if self.optional else "missing"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -197,7 +205,8 @@ class Classification:
         for name, placement in self.placements.items():
             roots[placement.tier].add(name)
         for missing in self.missing:
-            roots[missing.tier].add(missing.name)
+            if not missing.optional:
+                roots[missing.tier].add(missing.name)
         return {t: frozenset(v) for t, v in roots.items()}
 
 
@@ -342,6 +351,13 @@ class _Acc:
             mods = self.modules.setdefault(name, [])
             if module not in mods:
                 mods.append(module)
+
+
+def _is_optional(evidence: Evidence) -> bool:
+    if evidence.kind != "import":
+        return False
+    flags = evidence.detail.partition(" (")[2]
+    return "optional" in flags.rstrip(")").split(", ")
 
 
 def _sorted(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
@@ -490,8 +506,7 @@ def classify(
             )
             if carried.wrapper:
                 continue  # the wrapper's code is the provider's: not a transitive use
-        if not record.optional:
-            other.add(name, evidence, resolution.prefix)
+        other.add(name, evidence, resolution.prefix)
 
     hits = apply_rules(
         declared=groups,
@@ -566,7 +581,16 @@ def classify(
                 Transitive(name=name, tier=ordered[0].tier, modules=mods, via=via, evidence=ordered)
             )
         else:
-            missing.append(Missing(name=name, tier=ordered[0].tier, modules=mods, evidence=ordered))
+            optional = all(_is_optional(e) for e in ordered)
+            missing.append(
+                Missing(
+                    name=name,
+                    tier=ordered[0].tier,
+                    modules=mods,
+                    evidence=ordered,
+                    optional=optional,
+                )
+            )
 
     return Classification(
         placements=MappingProxyType(placements),

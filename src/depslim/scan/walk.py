@@ -27,6 +27,7 @@ from typing import Any
 
 from depslim.scan.firstparty import build_layout
 from depslim.scan.imports import scan_bytes
+from depslim.scan.indirect import indirect_references
 from depslim.scan.notebooks import scan_notebook
 from depslim.scan.reach import collect_mentions
 from depslim.scan.records import (
@@ -418,4 +419,5 @@ def _scan_config(root: Path, rel: str) -> FileScan:
         refs.extend(commands(text, file=rel, style="compose"))
     if "://" in text or "django.db.backends" in text:
         refs.extend(sqlalchemy_urls(text, file=rel))
+    refs.extend(indirect_references(text, file=rel))
     return FileScan(file=rel, references=tuple(refs))
