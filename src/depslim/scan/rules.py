@@ -374,8 +374,8 @@ def _command_hits(
         if re.fullmatch(r"python(?:\d+(?:\.\d+)?)?", program) and "-m" in words[1:]:
             index = words.index("-m")
             if index + 1 < len(words):
-                module = words[index + 1]
-                if not is_own(module, ref.file):
+                module = words[index + 1].strip()
+                if module and not module.startswith("-") and not is_own(module, ref.file):
                     resolution = modules.resolve(module)
                     yield RuleHit(
                         name=resolution.best,

@@ -147,11 +147,15 @@ class Missing:
     modules: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     optional: bool = False
+    uncertain: bool = False
 
     @property
     def label(self) -> str:
-        """What the table shows in the tier column: ``missing`` or ``missing, optional``."""
-        return "missing, optional" if self.optional else "missing"
+        """What the table shows: ``missing``, ``missing, optional``, or ``unknown`` when
+        the provider is only a guess by name and some declared distribution's modules
+        are unknown offline (it may be that one)."""
+        head = "unknown" if self.uncertain else "missing"
+        return f"{head}, optional" if self.optional else head
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,6 +174,9 @@ class Classification:
     """The result of :func:`classify`.
 
     ``placements`` covers every declared dependency that is used (by import or rule);
+    ``unused`` the declared ones nothing uses; ``unknown`` the declared ones nothing
+    is known to use while their modules are unknown (offline, no cache) and some
+    import is unexplained — they may provide it, so they are never called unused;
     ``file_tiers`` gives the tier of each scanned project file (``base`` for app files
     when no entry points are given); ``record_tiers`` the tier of each lazy import
     inside a function, by ``(file, line)``, which may be lower than its file's when
@@ -180,6 +187,7 @@ class Classification:
         default_factory=lambda: MappingProxyType({})
     )
     unused: tuple[NormalizedName, ...] = ()
+    unknown: tuple[NormalizedName, ...] = ()
     missing: tuple[Missing, ...] = ()
     transitive: tuple[Transitive, ...] = ()
     file_tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
@@ -344,9 +352,17 @@ def _entry_files(scan: ScanResult, entries: Mapping[str, str]) -> dict[str, list
 class _Acc:
     evidence: dict[NormalizedName, list[Evidence]] = field(default_factory=dict)
     modules: dict[NormalizedName, list[str]] = field(default_factory=dict)
+    sources: dict[NormalizedName, set[str]] = field(default_factory=dict)
 
-    def add(self, name: NormalizedName, evidence: Evidence, module: str | None = None) -> None:
+    def add(
+        self,
+        name: NormalizedName,
+        evidence: Evidence,
+        module: str | None = None,
+        source: str = "rule",
+    ) -> None:
         self.evidence.setdefault(name, []).append(evidence)
+        self.sources.setdefault(name, set()).add(source)
         if module is not None:
             mods = self.modules.setdefault(name, [])
             if module not in mods:
@@ -455,7 +471,7 @@ def classify(
             or not record.applies_to(python=python, platform=platform)
         ):
             continue
-        if is_own(record.module, record.file):
+        if not record.module.strip(".") or is_own(record.module, record.file):
             continue
         if record.fallback_for and all(is_stdlib(m, python) for m in record.fallback_for):
             continue  # the fallback of a stdlib import the target has
@@ -506,7 +522,7 @@ def classify(
             )
             if carried.wrapper:
                 continue  # the wrapper's code is the provider's: not a transitive use
-        other.add(name, evidence, resolution.prefix)
+        other.add(name, evidence, resolution.prefix, resolution.source)
 
     hits = apply_rules(
         declared=groups,
@@ -567,7 +583,16 @@ def classify(
         placements[name] = Placement(
             name=name, tier=ordered[0].tier, evidence=ordered, group=groups.get(name, "main")
         )
-    unused = tuple(sorted(n for n in groups if n not in placements))
+    not_placed = sorted(n for n in groups if n not in placements)
+    # Offline, a declared distribution whose modules nobody knows may be what an
+    # unexplained import (a name guess, or a table row naming someone else) is: it
+    # is unknown, not unused, and those imports are not surely missing either.
+    unexplained = any(
+        not sources <= {"rule", "metadata"} and name not in closure(graph, groups)
+        for name, sources in other.sources.items()
+    )
+    unknown = tuple(n for n in not_placed if unexplained and not modules.knows(n))
+    unused = tuple(n for n in not_placed if n not in unknown)
 
     installed = closure(graph, groups)
     missing: list[Missing] = []
@@ -582,6 +607,7 @@ def classify(
             )
         else:
             optional = all(_is_optional(e) for e in ordered)
+            guessed = other.sources.get(name, set()) == {"name"}
             missing.append(
                 Missing(
                     name=name,
@@ -589,12 +615,14 @@ def classify(
                     modules=mods,
                     evidence=ordered,
                     optional=optional,
+                    uncertain=guessed and bool(unknown),
                 )
             )
 
     return Classification(
         placements=MappingProxyType(placements),
         unused=unused,
+        unknown=unknown,
         missing=tuple(missing),
         transitive=tuple(transitive),
         file_tiers=MappingProxyType(
