@@ -135,7 +135,9 @@ def test_ignore_comment_silences_ds005_and_ds003(tmp_path: Path) -> None:
         tmp_path,
         {
             "app/__init__.py": "",
-            "app/api.py": "import torch  # depslim: ignore[DS005]\nimport boto3  # depslim: ignore[DS003]\n",
+            "app/api.py": (
+                "import torch  # depslim: ignore[DS005]\nimport boto3  # depslim: ignore[DS003]\n"
+            ),
         },
     )
     scan = scan_project(root)
