@@ -51,6 +51,9 @@ SERVICE = {
         def main():
             utils.disable_torch_init()
             return utils.load_model("m")
+
+        if __name__ == "__main__":
+            main()
     """,
     "tests/test_utils.py": "from svc.utils import disable_torch_init\n",
 }
@@ -90,9 +93,11 @@ def test_reachable_files_follow_lazy_first_party_imports_only_when_called(
     assert "svc/heavy.py" not in api
     assert "svc/heavy.py" in worker
     assert scan.mentions[("svc/utils.py", "disable_torch_init")] == (
-        ("svc/worker.py", 4),
-        ("tests/test_utils.py", 1),
+        ("svc/worker.py", 4, "main"),
+        ("tests/test_utils.py", 1, None),
     )
+    # main() is mentioned at module level of the worker (its __main__ block)
+    assert scan.mentions[("svc/worker.py", "main")] == (("svc/worker.py", 8, None),)
 
 
 def test_a_call_from_module_level_of_the_same_file_counts(make_tree: MakeTree) -> None:
@@ -114,7 +119,29 @@ def test_recursion_inside_the_function_is_not_a_reference(make_tree: MakeTree) -
     tree["svc/worker.py"] = "import svc.utils\n"
     scan = scan_project(make_tree(tree))
     result = classify(scan, declared=DECLARED, entries={"api": "svc.api", "worker": "svc.worker"})
-    # mentioned by no entry: the import keeps its file's tier (the safe side)
+    # called by no entry (only by itself): the import belongs to no entry, like a file
+    # no entry imports
     placement = result.placements["torch"]
-    assert placement.tier is Tier.BASE
-    assert "mentioned by no entry point" in str(placement.evidence[0])
+    assert placement.tier is Tier.DEV
+    assert "in disable_torch_init(), called by no entry point" in str(placement.evidence[0])
+
+
+def test_a_mention_inside_a_function_counts_only_when_that_function_runs(
+    make_tree: MakeTree,
+) -> None:
+    tree = dict(SERVICE)
+    tree["svc/utils.py"] = (
+        "def build_logger(n):\n    return n\n\n"
+        "def oai_moderation(text):\n    import openai\n    return openai\n\n"
+        "def moderation_filter(text):\n    return oai_moderation(text)\n"
+    )
+    tree["svc/worker.py"] = "from svc.utils import moderation_filter\nmoderation_filter('x')\n"
+    scan = scan_project(make_tree(tree))
+    declared = {**DECLARED, "openai": "main"}
+    entries = {"api": "svc.api", "worker": "svc.worker"}
+    result = classify(scan, declared=declared, entries=entries)
+    # the API reaches utils.py, and oai_moderation is mentioned there, but only inside
+    # moderation_filter, which only the worker calls
+    evidence = str(result.placements["openai"].evidence[0])
+    assert result.placements["openai"].tier is Tier.ML
+    assert "referenced at svc/utils.py:9 (worker)" in evidence

@@ -142,13 +142,13 @@ def test_rag_backend_without_entries(make_tree: MakeTree) -> None:
     }
     # No module lists here (offline, cold cache): boto3, requests and tomli may provide
     # the unexplained imports (faker, matplotlib, redis), so they are unknown, not
-    # unused, and those imports are only probably missing.
+    # unused; none is named like those imports, so the imports are still missing.
     assert result.unused == ()
     assert result.unknown == ("boto3", "requests", "tomli")
     assert [(m.name, m.tier, m.label) for m in result.missing] == [
-        ("faker", Tier.DEV, "unknown"),
-        ("matplotlib", Tier.DEV, "unknown"),
-        ("redis", Tier.BASE, "unknown"),
+        ("faker", Tier.DEV, "missing"),
+        ("matplotlib", Tier.DEV, "missing"),
+        ("redis", Tier.BASE, "missing"),
     ]
     known = ModuleMap.build(
         declared=RAG_DECLARED,
@@ -220,6 +220,7 @@ WORKER_TREE: Tree = {
     "app/worker.py": """
         from app.tasks import enqueue
         from app import model
+        enqueue(model.run)
     """,
     "app/model.py": """
         import numpy
@@ -264,7 +265,7 @@ def test_api_and_worker_with_entries(make_tree: MakeTree) -> None:
     torch = result.placements[N("torch")].evidence[0]
     assert (torch.where, torch.detail) == (
         "app/model.py:3",
-        "import torch (lazy, in run(), mentioned by no entry point)",
+        "import torch (lazy, in run(), referenced at app/worker.py:3 (worker))",
     )
 
 
@@ -372,7 +373,7 @@ def test_hard_cases_of_the_notes(make_tree: MakeTree, python: tuple[int, int]) -
     assert missing.pop(N("typing-only-pkg")) is Tier.DEV
     assert missing.pop(N("optional-pkg")) is Tier.BASE
     optional = next(m for m in result.missing if m.name == "optional-pkg")
-    assert optional.optional and optional.label == "unknown, optional"  # see result.unknown
+    assert optional.optional and optional.label == "missing, optional"
     assert N("optional-pkg") not in result.roots_by_tier()[Tier.BASE]
     if python >= (3, 12):
         assert missing == {N("setuptools"): Tier.BASE}  # distutils left the stdlib

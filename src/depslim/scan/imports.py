@@ -146,6 +146,7 @@ def scan_source(
         file=file,
         imports=tuple(scanner.records),
         references=(*refs, *scanner.references),
+        functions=tuple(scanner.functions),
     )
 
 
@@ -298,6 +299,7 @@ class _Scanner:
         "cell",
         "dynamic",
         "file",
+        "functions",
         "has_comments",
         "lines",
         "package",
@@ -312,6 +314,7 @@ class _Scanner:
         self.package = package
         self.cell = cell
         self.records: list[ImportRecord] = []
+        self.functions: list[tuple[str, int, int, bool]] = []
         self.references: list[Reference] = []
         self.dynamic = "import_module" in source or "__import__" in source or "find_spec" in source
         self.has_comments = "depslim" in source
@@ -390,7 +393,10 @@ class _Scanner:
                 self.exprs(node.decorator_list, ctx)
                 defaults = [d for d in node.args.kw_defaults if d is not None]
                 self.exprs([*node.args.defaults, *defaults], ctx)
-            self.body(node.body, _function_ctx(node, ctx))
+            inner = _function_ctx(node, ctx)
+            end = getattr(node, "end_lineno", None) or node.lineno
+            self.functions.append((node.name, node.lineno, end, inner.scope != node.name))
+            self.body(node.body, inner)
         elif isinstance(node, ast.ClassDef):
             if self.dynamic:
                 self.exprs([*node.decorator_list, *node.bases], ctx)

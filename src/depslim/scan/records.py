@@ -203,6 +203,9 @@ class FileScan:
     imports: tuple[ImportRecord, ...] = ()
     references: tuple[Reference, ...] = ()
     warnings: tuple[ParseWarning, ...] = ()
+    #: every function: (name, first line, last line, open); an open one (decorated,
+    #: dunder) runs without being mentioned by name.
+    functions: tuple[tuple[str, int, int, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,8 +232,11 @@ class ScanResult:
     layout: ProjectLayout = field(default_factory=ProjectLayout)
     roles: Mapping[str, FileRole] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
-    #: (defining file, function) → where it is mentioned; see :mod:`depslim.scan.reach`.
-    mentions: Mapping[tuple[str, str], tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    #: (defining file, function) → where it is mentioned (file, line, enclosing function);
+    #: see :mod:`depslim.scan.reach`.
+    mentions: Mapping[tuple[str, str], tuple[tuple[str, int, str | None], ...]] = field(
+        default_factory=dict
+    )
 
     @property
     def imports(self) -> tuple[ImportRecord, ...]:
@@ -312,6 +318,7 @@ def to_json(scan: FileScan) -> dict[str, Any]:
         "imports": [_record_to_json(r) for r in scan.imports],
         "references": [[x.kind, x.value, x.line] for x in scan.references],
         "warnings": [[w.line, w.message, w.cell] for w in scan.warnings],
+        "fn": [[n, a, b, int(o)] for n, a, b, o in scan.functions],
     }
 
 
@@ -333,4 +340,5 @@ def file_scan_from_json(data: Mapping[str, Any], file: str) -> FileScan:
             )
             for ln, msg, cell in data["warnings"]
         ),
+        functions=tuple((str(n), int(a), int(b), bool(o)) for n, a, b, o in data.get("fn", ())),
     )

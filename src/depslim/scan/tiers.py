@@ -22,7 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from depslim.errors import InputError
 from depslim.scan.firstparty import ProjectLayout
 from depslim.scan.mapping import ModuleMap
-from depslim.scan.reach import function_reference
+from depslim.scan.reach import function_reference, reached_functions
 from depslim.scan.records import ImportRecord, ScanResult
 from depslim.scan.roles import Role, Tier
 from depslim.scan.rules import RuleHit, apply_rules
@@ -152,8 +152,8 @@ class Missing:
     @property
     def label(self) -> str:
         """What the table shows: ``missing``, ``missing, optional``, or ``unknown`` when
-        the provider is only a guess by name and some declared distribution's modules
-        are unknown offline (it may be that one)."""
+        the provider is only a guess by name and a declared distribution whose modules
+        are unknown offline is named like the import (it may be that one)."""
         head = "unknown" if self.uncertain else "missing"
         return f"{head}, optional" if self.optional else head
 
@@ -315,7 +315,8 @@ def reachable_files(
                         waiting.append(record)
                     else:
                         queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
-        released = [r for r in waiting if function_reference(r, seen, scan.mentions)]
+        live = reached_functions(seen, scan.mentions) if waiting else frozenset()
+        released = [r for r in waiting if function_reference(r, seen, scan.mentions, live)]
         if not released:
             return frozenset(seen)
         waiting = [r for r in waiting if r not in released]
@@ -369,6 +370,18 @@ class _Acc:
                 mods.append(module)
 
 
+_GENERIC = frozenset({"python", "client", "sdk", "lib", "api", "core", "tools", "utils", "plugin"})
+
+
+def _related(module: str, dist: str) -> bool:
+    """Whether an import could plausibly come from a distribution named ``dist`` whose
+    modules are unknown: their spellings share a word of three letters or more
+    (``multipart`` / ``python-multipart``, ``markdownify`` / ``markdown2``)."""
+    top = module.partition(".")[0].lower().replace("_", "-")
+    words = {w.strip("0123456789") for w in dist.split("-")} - _GENERIC
+    return top in dist or any(len(w) >= 3 and (w in top or top in w) for w in words)
+
+
 def _is_optional(evidence: Evidence) -> bool:
     if evidence.kind != "import":
         return False
@@ -418,6 +431,7 @@ def classify(
     entry_files: set[str] = set()
     labels: list[str] = []
     reached: dict[str, frozenset[str]] = {}
+    live_functions: dict[str, frozenset[tuple[str, str]]] = {}
     if entries:
         starts = _entry_files(scan, entries)
         labels = list(starts)
@@ -444,11 +458,15 @@ def classify(
         if not entries or record.scope is None or not record.file.endswith(".py"):
             return None, ""
         for n, label in enumerate(labels):
-            ref = function_reference(record, reached[label], scan.mentions)
+            if label not in live_functions:
+                live_functions[label] = reached_functions(reached[label], scan.mentions)
+            ref = function_reference(record, reached[label], scan.mentions, live_functions[label])
             if ref is not None:
                 tier = Tier.BASE if n == 0 else Tier.ML
                 return tier, f"in {record.scope}(), referenced at {ref[0]}:{ref[1]} ({label})"
-        return None, f"in {record.scope}(), mentioned by no entry point"
+        # No entry runs the function: the import belongs to no entry, like a file no
+        # entry imports (tests, tools, dead code).
+        return Tier.DEV, f"in {record.scope}(), called by no entry point"
 
     def tier_for(file: str, name: NormalizedName) -> Tier:
         # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
@@ -615,7 +633,7 @@ def classify(
                     modules=mods,
                     evidence=ordered,
                     optional=optional,
-                    uncertain=guessed and bool(unknown),
+                    uncertain=guessed and any(_related(m, d) for m in mods for d in unknown),
                 )
             )
 

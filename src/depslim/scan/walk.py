@@ -44,7 +44,7 @@ from depslim.scan.roles import file_role
 
 __all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 SKIP_DIRS = frozenset(
     {
         ".git",
