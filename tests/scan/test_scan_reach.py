@@ -76,9 +76,11 @@ def test_lazy_import_goes_to_the_entry_that_calls_its_function(make_tree: MakeTr
     assert "in disable_torch_init(), referenced at svc/worker.py:4 (worker)" in evidence
     # the first-party lazy import behind load_model() is followed only from the worker
     assert placements["transformers"].tier is Tier.ML
-    # decorated functions and dunders run with their file: the API's tier
+    # decorated functions run with their file: the API's tier
     assert placements["orjson"].tier is Tier.BASE
-    assert placements["ujson"].tier is Tier.BASE
+    # a method (dunder or not) runs when its class is used; nobody uses Box
+    assert placements["ujson"].tier is Tier.DEV
+    assert "in Box(), called by no entry point" in str(placements["ujson"].evidence[0])
     torch_line = next(r for r in scan.imports if r.module == "torch")
     assert result.tier_of(torch_line) is Tier.ML
     assert result.file_tiers["svc/utils.py"] is Tier.BASE
@@ -145,3 +147,27 @@ def test_a_mention_inside_a_function_counts_only_when_that_function_runs(
     evidence = str(result.placements["openai"].evidence[0])
     assert result.placements["openai"].tier is Tier.ML
     assert "referenced at svc/utils.py:9 (worker)" in evidence
+
+
+def test_a_method_is_reached_when_its_class_is_mentioned(make_tree: MakeTree) -> None:
+    tree = dict(SERVICE)
+    tree["svc/readers.py"] = (
+        "class PdfReader:\n"
+        "    def lazy_load(self):\n"
+        "        import transformers\n"
+        "        return transformers\n\n"
+        "class ImageReader:\n"
+        "    def lazy_load(self):\n"
+        "        import torch\n"
+        "        return torch\n"
+    )
+    tree["svc/api.py"] = "import fastapi\nfrom svc import readers\nREADERS = [readers.PdfReader]\n"
+    tree["svc/worker.py"] = "from svc.readers import ImageReader\nImageReader().lazy_load()\n"
+    scan = scan_project(make_tree(tree))
+    result = classify(scan, declared=DECLARED, entries={"api": "svc.api", "worker": "svc.worker"})
+    # the framework calls lazy_load(); what matters is which class each entry uses
+    assert result.placements["transformers"].tier is Tier.BASE
+    assert "in PdfReader(), referenced at svc/api.py:3 (api)" in str(
+        result.placements["transformers"].evidence[0]
+    )
+    assert result.placements["torch"].tier is Tier.ML

@@ -52,6 +52,8 @@ class _Ctx:
     conditions: tuple[Condition, ...] = ()
     scope: str | None = None
     scope_lines: tuple[int, int] | None = None
+    # directly in a class body: (name, first line, last line); "" = inherit the scope
+    cls: tuple[str, int, int] | None = None
 
 
 _TOP = _Ctx()
@@ -277,6 +279,13 @@ def _function_ctx(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> _C
     only a call or reference by name runs it (a decorator registers a decorated
     function; Python calls dunders itself), else to the enclosing scope."""
     name = node.name
+    if ctx.cls is not None:
+        # A method runs whenever its class is used (frameworks call overridden methods
+        # by themselves): it is scoped to the class, which must be mentioned by name.
+        cls, first, last = ctx.cls
+        if not cls:
+            return replace(ctx, lazy=True, cls=None)
+        return replace(ctx, lazy=True, cls=None, scope=cls, scope_lines=(first, last))
     if node.decorator_list or (name.startswith("__") and name.endswith("__")):
         return replace(ctx, lazy=True)
     end = getattr(node, "end_lineno", None) or node.lineno
@@ -400,7 +409,15 @@ class _Scanner:
         elif isinstance(node, ast.ClassDef):
             if self.dynamic:
                 self.exprs([*node.decorator_list, *node.bases], ctx)
-            self.body(node.body, ctx)
+            end = getattr(node, "end_lineno", None) or node.lineno
+            if ctx.lazy or node.decorator_list:
+                # in a function (its methods run when the function does), or decorated
+                # (the decorator may register it): methods take the current scope
+                self.functions.append((node.name, node.lineno, end, True))
+                self.body(node.body, replace(ctx, cls=("", node.lineno, end)))
+            else:
+                self.functions.append((node.name, node.lineno, end, False))
+                self.body(node.body, replace(ctx, cls=(node.name, node.lineno, end)))
         elif isinstance(node, ast.With | ast.AsyncWith):
             if self.dynamic:
                 self.exprs([item.context_expr for item in node.items], ctx)

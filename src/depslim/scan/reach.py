@@ -13,7 +13,9 @@ the module reaches every ``load`` there), a mention in a comment or string count
 a function reached only through ``getattr(obj, computed_name)`` is not seen — its
 import then belongs to no entry (tier dev), like a file no entry imports. Decorated
 functions and dunder methods are not scoped at all: the decorator registers them and
-Python calls dunders, so their imports run with their file.
+Python calls dunders, so their imports run with their file. A method is scoped to
+its class (frameworks and dependency injectors call overridden methods themselves):
+its imports count once the class is mentioned.
 """
 
 from __future__ import annotations
