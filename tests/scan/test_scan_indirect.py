@@ -121,3 +121,23 @@ def test_every_sqlalchemy_driver_in_a_url_places_its_distribution(
     assert result.placements[dist].evidence[0].rule == "sqlalchemy-url"
     undeclared = classify(scan, declared={"fastapi": "main"})
     assert N(dists[0]) in {m.name for m in undeclared.missing}
+
+
+@pytest.mark.parametrize(
+    ("command", "dist"),
+    [("jupyter", "jupyterlab"), ("jupyter", "notebook"), ("fastapi", "fastapi")],
+)
+def test_a_command_another_declared_distribution_installs(
+    make_tree: MakeTree, command: str, dist: str
+) -> None:
+    scan = scan_project(make_tree({**APP, "Dockerfile": f'CMD ["{command}", "run"]\n'}))
+    result = classify(scan, declared={"fastapi": "main", dist: "main"})
+    assert "command" in {e.rule for e in result.placements[N(dist)].evidence}
+    assert result.missing == ()
+
+
+def test_django_engine_postgresql_psycopg2_places_the_driver(make_tree: MakeTree) -> None:
+    settings = 'DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql_psycopg2"}}\n'
+    scan = scan_project(make_tree({**APP, "app/settings.py": settings}))
+    result = classify(scan, declared={"fastapi": "main", "psycopg2-binary": "main"})
+    assert result.placements[N("psycopg2-binary")].evidence[0].rule == "sqlalchemy-url"

@@ -141,7 +141,8 @@ def scan_source(
             ),
         )
     del tree
-    refs = sqlalchemy_urls(source, file=file) if "://" in source else ()
+    urls = "://" in source or "django.db.backends" in source
+    refs = sqlalchemy_urls(source, file=file) if urls else ()
     if "://" in source or "environ" in source or "putenv" in source:
         refs = (*refs, *indirect_references(source, file=file))
     return FileScan(

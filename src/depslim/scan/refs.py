@@ -33,7 +33,7 @@ SQLALCHEMY_DIALECTS = (
 _URL_RE = re.compile(
     r"(?<![\w+.-])(" + "|".join(SQLALCHEMY_DIALECTS) + r")(\+[A-Za-z0-9_]+)?://", re.IGNORECASE
 )
-_DJANGO_DB_RE = re.compile(r"django\.db\.backends\.(postgresql|mysql|oracle)()\b")
+_DJANGO_DB_RE = re.compile(r"django\.db\.backends\.(postgresql|mysql|oracle)(?:_psycopg2)?()\b")
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset(
     {

@@ -26,6 +26,7 @@ from depslim.scan.roles import Tier
 
 __all__ = [
     "COMMANDS",
+    "COMMAND_PROVIDERS",
     "DB_DRIVERS",
     "DEV_TOOLS",
     "FOLLOWERS",
@@ -74,6 +75,13 @@ COMMANDS: Mapping[str, str] = {
     "bentoml": "bentoml",
     "ray": "ray",
     "dvc": "dvc",
+}
+
+# Commands that other declared distributions install too (any of them serves).
+COMMAND_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "jupyter": ("jupyter", "jupyterlab", "notebook", "jupyter-core"),
+    "fastapi": ("fastapi-cli", "fastapi"),
+    "flask": ("flask",),
 }
 
 # SQLAlchemy dialect[+driver] → distributions (equivalence class, preferred first).
@@ -337,7 +345,7 @@ def apply_rules(
     ``dev_file(path)`` whether a file is developer-only.
     """
     hits: list[RuleHit] = []
-    hits.extend(_command_hits(references, modules, is_own, dev_file))
+    hits.extend(_command_hits(references, modules, is_own, dev_file, declared))
     hits.extend(_db_hits(references, declared))
     hits.extend(_django_hits(references, modules, is_own))
     hits.extend(_implied_hits(imports))
@@ -362,6 +370,7 @@ def _command_hits(
     modules: ModuleMap,
     is_own: Callable[[str, str], bool],
     dev_file: Callable[[str], bool],
+    declared: Mapping[NormalizedName, str],
 ) -> Iterable[RuleHit]:
     for ref in references:
         if ref.kind != "command":
@@ -386,8 +395,9 @@ def _command_hits(
                         strong=True,
                     )
         elif program in COMMANDS:
+            choices = [N(n) for n in COMMAND_PROVIDERS.get(program, ())]
             yield RuleHit(
-                name=N(COMMANDS[program]),
+                name=next((n for n in choices if n in declared), N(COMMANDS[program])),
                 rule="command",
                 detail=program,
                 where=ref.where,
