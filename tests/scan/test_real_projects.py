@@ -5,11 +5,11 @@ classification written by reading their code (expected.json, with notes)."""
 from __future__ import annotations
 
 import pytest
+from tests.scan.real_projects import PROJECTS, declared, run, spec
 
 from depslim.check import code_findings
 from depslim.scan import Tier, partition_closure
 from depslim.scan.truth import tier_problems, tier_roots
-from tests.scan.real_projects import PROJECTS, declared, run, spec
 
 
 @pytest.fixture(scope="module", params=PROJECTS)
@@ -20,7 +20,7 @@ def project(request: pytest.FixtureRequest) -> str:
 def test_expected_classification(project: str) -> None:
     expect = spec(project)["expect"]
     assert isinstance(expect, dict)
-    scan, result = run(project)
+    _, result = run(project)
     tiers = {name: p.tier.value for name, p in result.placements.items()}
     for tier in ("base", "ml", "dev"):
         for name in expect.get(tier, []):
