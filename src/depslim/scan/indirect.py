@@ -160,13 +160,17 @@ def indirect_references(text: str, *, file: str) -> tuple[Reference, ...]:
     (``url-scheme``) of :data:`INDIRECT_USES` found in ``text``."""
     out: list[Reference] = []
     if any(key in text for key in _ENV_KEYS):
+        line, last = 1, 0
         for match in _ENV_RE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
+            line += text.count("\n", last, match.start())  # linear: count from the last hit
+            last = match.start()
             value = f"{match.group(1)}={match.group(2)}"
             out.append(Reference(kind="env", value=value, file=file, line=line))
     if "://" in text:
+        line, last = 1, 0
         for match in _SCHEME_RE.finditer(text):
-            line = text.count("\n", 0, match.start()) + 1
+            line += text.count("\n", last, match.start())
+            last = match.start()
             out.append(Reference(kind="url-scheme", value=match.group(1), file=file, line=line))
     return tuple(out)
 

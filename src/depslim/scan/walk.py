@@ -69,6 +69,8 @@ SKIP_DIRS = frozenset(
 # A folder holding one of these is not part of the project being scanned.
 _NOT_OURS = frozenset({"pyvenv.cfg", "pyproject.toml", "setup.py"})
 _CONFIG_MAX_BYTES = 512 * 1024
+#: Source files above this size are skipped with a warning (generated code, data dumps).
+MAX_FILE_BYTES = 8 * 1024 * 1024
 _URL_SUFFIXES = (".ini", ".cfg", ".yaml", ".yml", ".toml", ".conf")
 _RACY_NS = 2_000_000_000  # files changed this close to the last scan are re-read
 
@@ -213,6 +215,7 @@ def scan_project(
     source_roots: Sequence[str] | None = None,
     project_name: str | None = None,
     dev_globs: tuple[str, ...] = (),
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> ScanResult:
     """Scan the project at ``root``.
 
@@ -221,7 +224,8 @@ def scan_project(
     is answered from the cache when its size and mtime are unchanged. Trees with at
     least ``parallel_threshold`` files to parse are parsed in ``workers`` processes
     (default: one per CPU; ``1`` forces serial). ``project_name`` defaults to
-    ``[project].name`` of ``root/pyproject.toml``.
+    ``[project].name`` of ``root/pyproject.toml``. A file larger than
+    ``max_file_bytes`` is not read: it gets a warning naming its size and the cap.
     """
     root_path = Path(root).resolve()
     sources, configs = iter_project_files(root_path, excludes=excludes)
@@ -245,6 +249,7 @@ def scan_project(
     new_index: dict[str, list[Any]] = {}
     jobs: list[tuple[str, str, str | None]] = []
     pending: set[str] = set()
+    oversized: dict[str, int] = {}
     for rel in sources:
         package = layout.package_of(rel)
         path = root_path / rel
@@ -252,6 +257,9 @@ def scan_project(
             st = path.stat()
         except OSError:
             jobs.append((str(path), rel, package))
+            continue
+        if st.st_size > max_file_bytes:
+            oversized[rel] = st.st_size
             continue
         stamp = [st.st_size, st.st_mtime_ns]
         known = index.get(rel)
@@ -296,6 +304,9 @@ def scan_project(
 
     scans: list[FileScan] = []
     for rel in sources:
+        if rel in oversized:
+            scans.append(_oversized(rel, oversized[rel], max_file_bytes))
+            continue
         stored = fresh.get(rel) or entries.get(keys.get(rel, ""))
         try:
             scans.append(file_scan_from_json(stored or {}, rel))
@@ -324,7 +335,9 @@ def scan_project(
         )
 
     roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
-    mentions = collect_mentions(scans, layout, lambda rel: _read_text(root_path / rel))
+    mentions = collect_mentions(
+        scans, layout, lambda rel: None if rel in oversized else _read_text(root_path / rel)
+    )
     return ScanResult(
         mentions=mentions,
         root=str(root_path),
@@ -335,7 +348,7 @@ def scan_project(
         stats=ScanStats(
             files=len(sources),
             parsed=len(fresh),
-            cached=len(sources) - len(fresh),
+            cached=len(sources) - len(fresh) - len(oversized),
             parallel=parallel,
         ),
     )
@@ -366,6 +379,14 @@ def _parallel(
         # No processes here (sandbox, frozen app): whatever is left is parsed serially.
         return bool(out), out
     return True, out
+
+
+def _oversized(rel: str, size: int, cap: int) -> FileScan:
+    message = (
+        f"skipped: {size / 1e6:.1f} MB is over the {cap / 1e6:.1f} MB limit for a source "
+        "file (generated code?); exclude it, or raise the limit if it holds imports"
+    )
+    return FileScan(file=rel, warnings=(ParseWarning(file=rel, line=None, message=message),))
 
 
 def _read_text(path: Path) -> str | None:
