@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.scan.records import Reference
+from depslim.scan.refs import url_matches
 from depslim.scan.roles import Tier
 
 __all__ = ["INDIRECT_USES", "IndirectUse", "indirect_hits", "indirect_references"]
@@ -168,7 +169,7 @@ def indirect_references(text: str, *, file: str) -> tuple[Reference, ...]:
             out.append(Reference(kind="env", value=value, file=file, line=line))
     if "://" in text:
         line, last = 1, 0
-        for match in _SCHEME_RE.finditer(text):
+        for match in url_matches(_SCHEME_RE, text):
             line += text.count("\n", last, match.start())
             last = match.start()
             out.append(Reference(kind="url-scheme", value=match.group(1), file=file, line=line))

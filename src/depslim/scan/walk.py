@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from depslim.scan.firstparty import build_layout
+from depslim.scan.firstparty import build_layout, layout_from_json, layout_to_json
 from depslim.scan.imports import scan_bytes
 from depslim.scan.indirect import indirect_references
 from depslim.scan.notebooks import scan_notebook
@@ -44,7 +44,7 @@ from depslim.scan.roles import file_role
 
 __all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -233,13 +233,22 @@ def scan_project(
     if project_name is None:
         project_name = _project_name(root_path, extra_warnings)
     root_package = root_path.name if (root_path / "__init__.py").is_file() else None
-    layout = build_layout(
-        sources, source_roots=source_roots, root_package=root_package, project_name=project_name
-    )
     forced = {_relative(root_path, f) for f in files} if files is not None else set()
 
     cache_file = _cache_path(Path(cache_dir), root_path) if cache_dir is not None else None
     cache = _load_cache(cache_file)
+    layout_key = hashlib.sha256(
+        json.dumps([sources, source_roots, root_package, project_name]).encode()
+    ).hexdigest()
+    layout = None
+    cached_layout = cache.get("layout")
+    if isinstance(cached_layout, dict) and cached_layout.get("key") == layout_key:
+        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+            layout = layout_from_json(cached_layout["value"])
+    if layout is None:
+        layout = build_layout(
+            sources, source_roots=source_roots, root_package=root_package, project_name=project_name
+        )
     index: dict[str, Any] = cache["index"]
     entries: dict[str, Any] = cache["entries"]
     scanned_at = int(cache.get("scanned_at") or 0)
@@ -317,7 +326,34 @@ def scan_project(
             entries[key] = raw
             scans.append(file_scan_from_json(raw, rel))
 
-    config_scans = [_scan_config(root_path, rel) for rel in configs]
+    config_scans: list[FileScan] = []
+    for rel in configs:
+        ckey = f"cfg:{rel}"
+        try:
+            st = (root_path / rel).stat()
+        except OSError:
+            config_scans.append(_scan_config(root_path, rel))
+            continue
+        stamp = [st.st_size, st.st_mtime_ns]
+        known = index.get(ckey)
+        if (
+            isinstance(known, list)
+            and len(known) == 3
+            and known[:2] == stamp
+            and st.st_mtime_ns + _RACY_NS < scanned_at
+            and known[2] in entries
+        ):
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                config_scans.append(file_scan_from_json(entries[known[2]], rel))
+                new_index[ckey] = known
+                keys[ckey] = known[2]
+                continue
+        scanned = _scan_config(root_path, rel)
+        key = f"{ckey}:{st.st_size}:{st.st_mtime_ns}"
+        entries[key] = to_json(scanned)
+        new_index[ckey] = [*stamp, key]
+        keys[ckey] = key
+        config_scans.append(scanned)
     if extra_warnings:
         config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
 
@@ -329,6 +365,7 @@ def scan_project(
                 "version": CACHE_VERSION,
                 "root": str(root_path),
                 "scanned_at": started,
+                "layout": {"key": layout_key, "value": layout_to_json(layout)},
                 "index": {k: v for k, v in new_index.items() if v[2] in live},
                 "entries": {k: v for k, v in entries.items() if k in live},
             },
