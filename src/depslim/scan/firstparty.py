@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from packaging.utils import canonicalize_name
 

@@ -348,12 +348,12 @@ def scan_project(
                 new_index[ckey] = known
                 keys[ckey] = known[2]
                 continue
-        scanned = _scan_config(root_path, rel)
+        config_scan = _scan_config(root_path, rel)
         key = f"{ckey}:{st.st_size}:{st.st_mtime_ns}"
-        entries[key] = to_json(scanned)
+        entries[key] = to_json(config_scan)
         new_index[ckey] = [*stamp, key]
         keys[ckey] = key
-        config_scans.append(scanned)
+        config_scans.append(config_scan)
     if extra_warnings:
         config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
 
