@@ -97,7 +97,7 @@ def bench_huge_file(megabytes: int) -> None:
         count = megabytes * 1_000_000 // len(row)
         (root / "app" / "generated.py").write_text(header + row * count)
         size = (root / "app" / "generated.py").stat().st_size
-        wall, cpu = _measure(lambda: scan_project(root, max_file_bytes=size + 1, workers=1))
+        wall, _ = _measure(lambda: scan_project(root, max_file_bytes=size + 1, workers=1))
         print(f"\n{size / 1e6:.0f} MB generated module, scanned (cap raised): {wall:.2f} s wall")
         skipped = [scan_project(root, workers=1)]
         warning = skipped[0].warnings[0]
