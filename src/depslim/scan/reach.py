@@ -104,6 +104,9 @@ def _importers(files: Iterable[FileScan], layout: ProjectLayout) -> dict[str, se
     return out
 
 
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def collect_mentions(
     files: Iterable[FileScan],
     layout: ProjectLayout,
@@ -112,44 +115,64 @@ def collect_mentions(
     limit: int = 5000,
 ) -> Mentions:
     """Where each function holding a scoped lazy import is mentioned, and where the
-    functions around those mentions are, transitively (at most ``limit`` functions).
+    functions around those mentions are, transitively (at most ``limit`` functions;
+    beyond it the remaining ones are treated as mentioned nowhere).
 
     ``read_text(file)`` returns a project file's text (``None``: unreadable). Only the
-    defining file and the files importing its module, or a package above it, are read.
+    defining file, the files importing its module, and the files importing a package
+    whose ``__init__`` re-exports it are read; each file's identifiers are collected
+    once, so the cost is linear in the text read plus the mentions found.
     """
     files = tuple(files)
-    todo = [
-        (file, name) for file, names in sorted(_scoped(files).items()) for name in sorted(names)
-    ]
+    scoped = _scoped(files)
+    todo = [(file, name) for file, names in sorted(scoped.items()) for name in sorted(names)]
     if not todo:
         return MappingProxyType({})
     spans = {scan.file: scan.functions for scan in files if scan.file.endswith(".py")}
     importers = _importers(files, layout)
     texts: dict[str, str | None] = {}
+    words: dict[str, frozenset[str]] = {}
+    readers_of: dict[str, frozenset[str]] = {}
 
     def text_of(file: str) -> str | None:
         if file not in texts:
             texts[file] = read_text(file)
         return texts[file]
 
+    def words_of(file: str) -> frozenset[str]:
+        if file not in words:
+            text = text_of(file)
+            words[file] = frozenset(_IDENT.findall(text)) if text else frozenset()
+        return words[file]
+
+    def readers(file: str) -> frozenset[str]:
+        if file not in readers_of:
+            found = {file}
+            module = layout.module_of.get(file)
+            current = module
+            while current:
+                found |= importers.get(current, set())
+                parent = current.rpartition(".")[0]
+                init = layout.file_of(parent) if parent else None
+                # a package re-exports the module only when its __init__ imports it
+                if init is None or init not in importers.get(current, set()):
+                    break
+                current = parent
+            readers_of[file] = frozenset(found)
+        return readers_of[file]
+
     out: dict[tuple[str, str], tuple[tuple[str, int, str | None], ...]] = {}
     while todo and len(out) < limit:
         file, name = todo.pop()
         if (file, name) in out:
             continue
-        module = layout.module_of.get(file)
-        readers = {file}
-        if module:
-            parts = module.split(".")
-            for n in range(len(parts), 0, -1):
-                readers |= importers.get(".".join(parts[:n]), set())
         own = [(a, b) for n, a, b, _ in spans.get(file, ()) if n == name]
         found: list[tuple[str, int, str | None]] = []
-        for reader in sorted(readers):
-            text = text_of(reader)
-            if text is None:
+        for reader in sorted(readers(file)):
+            if name not in words_of(reader):
                 continue
-            for line in find_mentions(text, name):
+            text = text_of(reader)
+            for line in find_mentions(text or "", name):
                 if reader == file and any(a <= line <= b for a, b in own):
                     continue  # the function itself (its def line, recursion)
                 via = enclosing(spans.get(reader, ()), line)
@@ -162,18 +185,27 @@ def collect_mentions(
 
 def reached_functions(reached: Iterable[str], mentions: Mentions) -> frozenset[tuple[str, str]]:
     """The scoped functions reached when the files ``reached`` run: mentioned at module
-    level of a reached file, or inside a reached function (a fixpoint)."""
+    level of a reached file, or inside a reached function (a graph search)."""
     seen = frozenset(reached)
-    done: set[tuple[str, str]] = set()
-    changed = True
-    while changed:
-        changed = False
-        for key, places in mentions.items():
-            if key in done or key[0] not in seen:
+    waiting: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    queue: list[tuple[str, str]] = []
+    for key, places in mentions.items():
+        if key[0] not in seen:
+            continue
+        for file, _, via in places:
+            if file not in seen:
                 continue
-            if any(f in seen and (via is None or (f, via) in done) for f, _, via in places):
-                done.add(key)
-                changed = True
+            if via is None:
+                queue.append(key)
+                break
+            waiting.setdefault((file, via), []).append(key)
+    done: set[tuple[str, str]] = set()
+    while queue:
+        key = queue.pop()
+        if key in done:
+            continue
+        done.add(key)
+        queue.extend(k for k in waiting.get(key, ()) if k not in done)
     return frozenset(done)
 
 

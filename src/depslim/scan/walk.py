@@ -23,13 +23,14 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from depslim.scan.firstparty import build_layout, layout_from_json, layout_to_json
 from depslim.scan.imports import scan_bytes
 from depslim.scan.indirect import indirect_references
 from depslim.scan.notebooks import scan_notebook
-from depslim.scan.reach import collect_mentions
+from depslim.scan.reach import Mentions, collect_mentions
 from depslim.scan.records import (
     FileScan,
     ParseWarning,
@@ -44,7 +45,7 @@ from depslim.scan.roles import file_role
 
 __all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -357,6 +358,16 @@ def scan_project(
     if extra_warnings:
         config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
 
+    # Mentions depend on every file: reuse them while no source file changed.
+    mentions_key = hashlib.sha256(
+        json.dumps([layout_key, sorted(keys.get(rel, "") for rel in sources)]).encode()
+    ).hexdigest()
+    mentions = _cached_mentions(cache.get("mentions"), mentions_key)
+    if mentions is None:
+        mentions = collect_mentions(
+            scans, layout, lambda rel: None if rel in oversized else _read_text(root_path / rel)
+        )
+
     if cache_file is not None:
         live = {k for k in keys.values() if k}
         _save_cache(
@@ -366,15 +377,18 @@ def scan_project(
                 "root": str(root_path),
                 "scanned_at": started,
                 "layout": {"key": layout_key, "value": layout_to_json(layout)},
+                "mentions": {
+                    "key": mentions_key,
+                    "value": [
+                        [f, n, [list(p) for p in places]] for (f, n), places in mentions.items()
+                    ],
+                },
                 "index": {k: v for k, v in new_index.items() if v[2] in live},
                 "entries": {k: v for k, v in entries.items() if k in live},
             },
         )
 
     roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
-    mentions = collect_mentions(
-        scans, layout, lambda rel: None if rel in oversized else _read_text(root_path / rel)
-    )
     return ScanResult(
         mentions=mentions,
         root=str(root_path),
@@ -416,6 +430,23 @@ def _parallel(
         # No processes here (sandbox, frozen app): whatever is left is parsed serially.
         return bool(out), out
     return True, out
+
+
+def _cached_mentions(data: Any, key: str) -> Mentions | None:
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    try:
+        return MappingProxyType(
+            {
+                (str(f), str(n)): tuple(
+                    (str(p), int(line), None if via is None else str(via))
+                    for p, line, via in places
+                )
+                for f, n, places in data["value"]
+            }
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _oversized(rel: str, size: int, cap: int) -> FileScan:
