@@ -171,3 +171,23 @@ def test_a_method_is_reached_when_its_class_is_mentioned(make_tree: MakeTree) ->
         result.placements["transformers"].evidence[0]
     )
     assert result.placements["torch"].tier is Tier.ML
+
+
+def test_functions_not_traced_within_the_budget_run_with_their_file(make_tree: MakeTree) -> None:
+    from depslim.scan.reach import collect_mentions
+
+    root = make_tree(SERVICE)
+    scan = scan_project(root)
+    assert (
+        collect_mentions(scan.files, scan.layout, lambda rel: (root / rel).read_text(), budget=0)
+        == {}
+    )
+    untraced = type(scan)(
+        root=scan.root, files=scan.files, layout=scan.layout, roles=scan.roles, mentions={}
+    )
+    result = classify(
+        untraced, declared=DECLARED, entries={"api": "svc.api", "worker": "svc.worker"}
+    )
+    # nothing traced: every lazy import counts where its file runs (the old, safe rule)
+    assert result.placements["torch"].tier is Tier.BASE
+    assert "svc/heavy.py" in reachable_files(untraced, ["svc/api.py"])

@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 from depslim.scan.firstparty import ProjectLayout
 from depslim.scan.records import FileScan, ImportRecord
+from depslim.scan.stdlib import is_stdlib
 
 __all__ = [
     "Mentions",
@@ -88,7 +89,10 @@ def _scoped(files: Iterable[FileScan]) -> dict[str, set[str]]:
         if not scan.file.endswith(".py"):
             continue
         for record in scan.imports:
-            if record.scope is not None:
+            # a lazy stdlib import needs no tier: its function need not be traced
+            if record.scope is not None and not (
+                record.level == 0 and is_stdlib(record.module, (3, 11))
+            ):
                 out.setdefault(scan.file, set()).add(record.scope)
     return out
 
@@ -112,11 +116,14 @@ def collect_mentions(
     layout: ProjectLayout,
     read_text: Callable[[str], str | None],
     *,
-    limit: int = 5000,
+    limit: int = 2000,
+    budget: int = 400_000,
 ) -> Mentions:
     """Where each function holding a scoped lazy import is mentioned, and where the
-    functions around those mentions are, transitively (at most ``limit`` functions;
-    beyond it the remaining ones are treated as mentioned nowhere).
+    functions around those mentions are, transitively (at most ``limit`` functions
+    and ``budget`` file checks, so a large tree full of lazy imports costs seconds, not
+    minutes). A function left out is treated as running with its file, the safe side:
+    its imports count for every entry reaching the file.
 
     ``read_text(file)`` returns a project file's text (``None``: unreadable). Only the
     defining file, the files importing its module, and the files importing a package
@@ -162,13 +169,18 @@ def collect_mentions(
         return readers_of[file]
 
     out: dict[tuple[str, str], tuple[tuple[str, int, str | None], ...]] = {}
+    checks = 0
     while todo and len(out) < limit:
         file, name = todo.pop()
         if (file, name) in out:
             continue
         own = [(a, b) for n, a, b, _ in spans.get(file, ()) if n == name]
         found: list[tuple[str, int, str | None]] = []
-        for reader in sorted(readers(file)):
+        visible = readers(file)
+        checks += len(visible)
+        if checks > budget:
+            break
+        for reader in sorted(visible):
             if name not in words_of(reader):
                 continue
             text = text_of(reader)
@@ -222,8 +234,9 @@ def function_reference(
     seen = reached if isinstance(reached, frozenset | set) else frozenset(reached)
     if record.file not in seen:
         return None
-    if record.scope is None or not record.file.endswith(".py"):
-        return (record.file, 0)
+    key = (record.file, record.scope or "")
+    if record.scope is None or not record.file.endswith(".py") or key not in mentions:
+        return (record.file, 0)  # unscoped, or not traced (over budget): with its file
     live = reached_functions(seen, mentions) if functions is None else functions
     if (record.file, record.scope) not in live:
         return None

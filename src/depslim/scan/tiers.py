@@ -311,7 +311,7 @@ def reachable_files(
                 if record.main_guard and file not in entry:
                     continue
                 if record.level or scan.layout.is_first_party(record.module, file):
-                    if record.scope is not None and file.endswith(".py"):
+                    if (file, record.scope or "") in scan.mentions and file.endswith(".py"):
                         waiting.append(record)
                     else:
                         queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
@@ -455,7 +455,12 @@ def classify(
     def scoped_tier(record: ImportRecord) -> tuple[Tier | None, str]:
         """The tier of a lazy import inside a function, from the entries that mention
         the function (None: no entry does, the file's tier stands), and the note."""
-        if not entries or record.scope is None or not record.file.endswith(".py"):
+        if (
+            not entries
+            or record.scope is None
+            or not record.file.endswith(".py")
+            or (record.file, record.scope) not in scan.mentions
+        ):
             return None, ""
         for n, label in enumerate(labels):
             if label not in live_functions:
