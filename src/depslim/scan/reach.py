@@ -53,15 +53,20 @@ def find_mention(text: str, name: str, *, skip: tuple[int, int] | None = None) -
 
 def find_mentions(text: str, name: str, *, skip: tuple[int, int] | None = None) -> list[int]:
     """Every line of ``text`` that mentions ``name`` as a word, outside ``skip``."""
-    if name not in text:
-        return []
     out: list[int] = []
+    size = len(name)
     line, last = 1, 0
-    for match in re.finditer(rf"(?<![\w]){re.escape(name)}(?!\w)", text):
-        line += text.count("\n", last, match.start())
-        last = match.start()
-        if (skip is None or not skip[0] <= line <= skip[1]) and (not out or out[-1] != line):
-            out.append(line)
+    pos = text.find(name)
+    while pos != -1:
+        end = pos + size
+        before = text[pos - 1] if pos else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            line += text.count("\n", last, pos)  # linear: count from the last hit
+            last = pos
+            if (skip is None or not skip[0] <= line <= skip[1]) and (not out or out[-1] != line):
+                out.append(line)
+        pos = text.find(name, end)
     return out
 
 
