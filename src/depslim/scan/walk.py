@@ -71,7 +71,7 @@ SKIP_DIRS = frozenset(
 _NOT_OURS = frozenset({"pyvenv.cfg", "pyproject.toml", "setup.py"})
 _CONFIG_MAX_BYTES = 512 * 1024
 #: Source files above this size are skipped with a warning (generated code, data dumps).
-MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 8_000_000
 _URL_SUFFIXES = (".ini", ".cfg", ".yaml", ".yml", ".toml", ".conf")
 _RACY_NS = 2_000_000_000  # files changed this close to the last scan are re-read
 
