@@ -8,11 +8,24 @@ off in ``[tool.depslim] ignore = ["DS004"]``, or on one import line with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CODES", "Finding", "findings_to_json", "render_findings", "without_ignored"]
+from depslim.scan.records import ImportRecord
+from depslim.scan.roles import Tier
+from depslim.scan.tiers import Classification, Evidence
+
+__all__ = [
+    "CODES",
+    "SEVERITIES",
+    "Finding",
+    "code_findings",
+    "failing",
+    "findings_to_json",
+    "render_findings",
+    "without_ignored",
+]
 
 #: code → (name, fix hint)
 CODES: dict[str, tuple[str, str]] = {
@@ -49,7 +62,17 @@ CODES: dict[str, tuple[str, str]] = {
         "tier-version-mismatch",
         "re-run `depslim split` so every tier is pinned from one resolution",
     ),
+    "DS007": (
+        "unknown-modules",
+        (
+            "run `depslim split` online once: it records which modules each distribution "
+            "provides, and `check` then answers offline"
+        ),
+    ),
 }
+
+#: How a finding weighs: ``error`` fails ``check``; ``warning`` and ``info`` are shown only.
+SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +84,14 @@ class Finding:
     path: str | None = None
     line: int | None = None
     subject: str = ""
+    evidence: str = ""
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown finding code {self.code!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}")
 
     @property
     def name(self) -> str:
@@ -88,7 +119,10 @@ def render_findings(findings: Iterable[Finding]) -> str:
     out = []
     for finding in sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.code)):
         where = f"{finding.where}: " if finding.where else ""
-        out.append(f"{where}{finding.code} [{finding.name}] {finding.message}")
+        level = "" if finding.severity == "error" else f" ({finding.severity})"
+        out.append(f"{where}{finding.code} [{finding.name}]{level} {finding.message}")
+        if finding.evidence:
+            out.append(f"    why: {finding.evidence}")
         out.append(f"    fix: {finding.hint}")
     return "\n".join(out) + ("\n" if out else "")
 
@@ -103,6 +137,169 @@ def findings_to_json(findings: Iterable[Finding]) -> list[dict[str, Any]]:
             "path": f.path,
             "line": f.line,
             "subject": f.subject,
+            "evidence": f.evidence,
+            "severity": f.severity,
         }
         for f in sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.code))
     ]
+
+
+def failing(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that make ``check`` fail (exit 1): errors only."""
+    return [f for f in findings if f.severity == "error"]
+
+
+def _split_where(where: str | None) -> tuple[str | None, int | None]:
+    if not where:
+        return None, None
+    path, _, line = where.rpartition(":")
+    if not line.isdigit():
+        return where, None
+    if ":cell " in path:  # a notebook: file:cell N:line
+        path = path.partition(":cell ")[0]
+    return path, int(line)
+
+
+def _describe(evidence: Evidence) -> str:
+    """The import or rule behind a finding, as ``file:line import x`` or
+    ``file:line [rule] detail``."""
+    return str(evidence)
+
+
+def code_findings(
+    classification: Classification,
+    *,
+    imports: Sequence[ImportRecord] = (),
+    declared_at: Mapping[str, tuple[str | None, int | None]] | None = None,
+    expected: Mapping[str, Tier] | None = None,
+    api: str | None = None,
+) -> list[Finding]:
+    """The code checks (DS003, DS004, DS005, DS007) from a classification. Pure.
+
+    ``imports`` are the scanned imports (for ``# depslim: ignore[…]`` comments);
+    ``declared_at`` maps a declared distribution to where it is declared (``path``,
+    ``line``) for DS004; ``expected`` is each package's tier as the tier files pin it
+    (:func:`depslim.scan.truth.shown_tiers`) and ``api`` the first entry's name:
+    with both, an import that the API's code runs of a package pinned only in the ml
+    or dev tier is DS005, with the same function-level reachability as ``split``.
+
+    * DS003 missing: imported (or required by a rule) and provided by no declared
+      distribution. Optional imports (``except ImportError``) are a ``warning``.
+    * DS004 unused: declared, and no import or rule uses it, while its modules are
+      known (a distribution whose modules are unknown offline is never unused).
+    * DS007 unknown (``info``): a declared distribution, or an import, that cannot be
+      decided offline because nobody knows the distribution's modules yet.
+
+    Every finding names its subject (never empty) and cites the import or rule that
+    decided it in ``evidence``.
+    """
+    by_place = {(r.file, r.line): r for r in imports}
+    declared_at = declared_at or {}
+
+    def silenced(evidence: Evidence, code: str) -> bool:
+        path, line = _split_where(evidence.where)
+        record = by_place.get((path or "", line or 0))
+        return record is not None and record.is_ignored(code)
+
+    out: list[Finding] = []
+    unknown = tuple(classification.unknown)
+    for missing in classification.missing:
+        if not missing.name or not missing.evidence:
+            continue
+        first = missing.evidence[0]
+        if silenced(first, "DS003"):
+            continue
+        path, line = _split_where(first.where)
+        if missing.modules:
+            what = f"imports {', '.join(missing.modules)}"
+        else:
+            what = f"uses {missing.name} ([{first.rule}] {first.detail})"
+        if missing.uncertain:
+            out.append(
+                Finding(
+                    code="DS007",
+                    path=path,
+                    line=line,
+                    subject=missing.name,
+                    severity="info",
+                    message=f"{what}: provided by {missing.name} if named like it, or by "
+                    f"one of {', '.join(unknown)} (modules unknown offline)",
+                    evidence=_describe(first),
+                )
+            )
+            continue
+        mark = ", optional: the code runs without it" if missing.optional else ""
+        out.append(
+            Finding(
+                code="DS003",
+                path=path,
+                line=line,
+                subject=missing.name,
+                severity="warning" if missing.optional else "error",
+                message=f"{what}, which no declared dependency provides "
+                f"(distribution: {missing.name}, tier {missing.tier.value}{mark})",
+                evidence=_describe(first),
+            )
+        )
+    for name in classification.unused:
+        path, line = declared_at.get(name, (None, None))
+        out.append(
+            Finding(
+                code="DS004",
+                path=path,
+                line=line,
+                subject=name,
+                message=f"{name} is declared but nothing imports or uses it",
+                evidence="no import resolves to its modules and no rule places it",
+            )
+        )
+    for name in unknown:
+        path, line = declared_at.get(name, (None, None))
+        out.append(
+            Finding(
+                code="DS007",
+                path=path,
+                line=line,
+                subject=name,
+                severity="info",
+                message=f"{name}: unknown, run `depslim split` online once (its modules are "
+                "not known offline, so depslim cannot tell whether it is used)",
+                evidence="no cached file list or table row for it; imports left unexplained",
+            )
+        )
+    if expected is not None and api is not None:
+        out.extend(_tier_violations(classification, expected, api, silenced))
+    return out
+
+
+def _tier_violations(
+    classification: Classification,
+    expected: Mapping[str, Tier],
+    api: str,
+    silenced: Callable[[Evidence, str], bool],
+) -> Iterable[Finding]:
+    users: list[tuple[str, tuple[Evidence, ...]]] = [
+        (p.name, p.evidence) for p in classification.placements.values()
+    ]
+    users += [(t.name, t.evidence) for t in classification.transitive]
+    for name, evidence in users:
+        tier = expected.get(name)
+        if tier is None or tier is Tier.BASE:
+            continue
+        for item in evidence:
+            if item.kind != "import" or item.tier is not Tier.BASE:
+                continue
+            flags = item.detail.partition(" (")[2].rstrip(")").split(", ")
+            if "optional" in flags or "typing" in flags or silenced(item, "DS005"):
+                continue
+            path, line = _split_where(item.where)
+            module = item.detail.split(" ")[1] if item.detail.startswith("import ") else name
+            yield Finding(
+                code="DS005",
+                path=path,
+                line=line,
+                subject=name,
+                message=f"{module} ({name}, {tier.value} tier) is imported by code the "
+                f"{api!r} entry runs: it would end up in the base image",
+                evidence=_describe(item),
+            )

@@ -97,3 +97,32 @@ def test_file_roles(path: str, role: Role) -> None:
 def test_user_dev_globs() -> None:
     assert file_role("app/admin_cli.py", dev_globs=("app/*_cli.py",)).role is Role.DEV
     assert file_role("tests/x.py").reason == "in tests/"
+
+
+def test_module_inside_a_package_does_not_hide_a_distribution() -> None:
+    # model/rich.py is model.rich: `import rich` anywhere (even next to it) is the library.
+    layout = build_layout(
+        ["model/__init__.py", "model/rich.py", "model/train.py", "app/__init__.py", "app/ui.py"]
+    )
+    assert not layout.is_first_party("rich.console", "model/train.py")
+    assert not layout.is_first_party("rich", "app/ui.py")
+    assert not layout.is_first_party("rich", "model/rich.py")
+    assert layout.is_first_party("model.rich", "app/ui.py")
+    assert layout.is_first_party(".rich", "model/train.py")
+
+
+def test_import_root_of_a_package_file_is_the_first_non_package_folder() -> None:
+    # Django: manage.py in shynet/ puts shynet/ on sys.path; apps import `core.models`.
+    layout = build_layout(
+        [
+            "shynet/manage.py",
+            "shynet/core/__init__.py",
+            "shynet/core/models.py",
+            "shynet/api/__init__.py",
+            "shynet/api/views.py",
+            "shynet/api/rich.py",
+        ]
+    )
+    assert layout.is_first_party("core.models", "shynet/api/views.py")
+    assert not layout.is_first_party("rich", "shynet/api/views.py")
+    assert not layout.is_first_party("core", "other/tool.py")

@@ -194,3 +194,22 @@ def test_config_files_give_references(make_tree: MakeTree) -> None:
     assert ("sqlalchemy-url", "mysql+pymysql", "alembic.ini:2") in refs
     assert ("command", "daphne app.asgi:app", "scripts/serve.sh:2") in refs
     assert not any("pip install" in x.value for x in result.references)
+
+
+def test_a_file_over_the_size_cap_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("import requests\n")
+    generated = tmp_path / "app/generated_table.py"
+    row = "import numpy  # " + "x" * 80 + "\n"
+    generated.write_text(row * 20_000)  # ~2 MB of a generated module
+    size = generated.stat().st_size
+    scan = scan_project(tmp_path, max_file_bytes=1_000_000, cache_dir=tmp_path / "cache")
+    (warning,) = scan.warnings
+    assert warning.file == "app/generated_table.py"
+    assert f"skipped: {size / 1e6:.1f} MB is over the 1.0 MB limit" in warning.message
+    assert [r.module for r in scan.imports] == ["requests"]
+    assert (scan.stats.files, scan.stats.parsed, scan.stats.cached) == (2, 1, 0)
+    # under the cap (default 8 MB) the same file is scanned
+    full = scan_project(tmp_path)
+    assert {r.module for r in full.imports} == {"requests", "numpy"}
+    assert len([r for r in full.imports if r.module == "numpy"]) == 20_000

@@ -45,10 +45,13 @@ from depslim.scan.tiers import (
     partition_closure,
     reachable_files,
 )
+from depslim.scan.truth import declared_groups, shown_tiers, tier_problems, tier_roots
 from depslim.scan.walk import iter_project_files, scan_project
+from depslim.scan.wrappers import Carried, through_dependencies
 
 __all__ = [
     "ML_FAMILY",
+    "Carried",
     "Classification",
     "Condition",
     "Evidence",
@@ -74,6 +77,7 @@ __all__ = [
     "bundled_table",
     "classify",
     "closure",
+    "declared_groups",
     "decode_source",
     "file_role",
     "installed_top_levels",
@@ -88,6 +92,10 @@ __all__ = [
     "scan_notebook",
     "scan_project",
     "scan_source",
+    "shown_tiers",
     "stdlib_modules",
+    "through_dependencies",
+    "tier_problems",
+    "tier_roots",
     "top_levels_from_paths",
 ]

@@ -10,13 +10,14 @@ each file the modules next to it and in the folders above it (a script in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
-__all__ = ["ProjectLayout", "build_layout"]
+__all__ = ["ProjectLayout", "build_layout", "layout_from_json", "layout_to_json"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,7 +42,8 @@ class ProjectLayout:
 
     def local_names(self, file: str) -> frozenset[str]:
         """Top-level names importable from ``file``'s own folder and those above it."""
-        return self.local.get(str(PurePosixPath(file).parent), frozenset())
+        folder = file.rpartition("/")[0] or "."
+        return self.local.get(folder, frozenset())
 
     def is_first_party(self, module: str, file: str | None = None) -> bool:
         """Whether ``module`` (dotted) is the project's own, as imported from ``file``."""
@@ -150,8 +152,15 @@ def _is_package_dir(
 def _folder_chains(paths: list[PurePosixPath]) -> dict[str, frozenset[str]]:
     # Only modules and regular packages shadow installed distributions: a folder
     # without __init__.py is a namespace portion, which any installed package beats.
+    # Names *inside* a regular package never shadow anything: Python 3 has no implicit
+    # relative imports, so ``model/rich.py`` is ``model.rich`` and ``import rich`` in
+    # ``model/x.py`` is the real rich. A file's import roots are the first folder
+    # above it that is not a regular package (what ``python path/to/script.py`` and
+    # pytest put on ``sys.path``) and, leniently for scripts that extend ``sys.path``,
+    # the non-package folders above that one.
     children: dict[PurePosixPath, set[str]] = defaultdict(set)
     folders: set[PurePosixPath] = {PurePosixPath(".")}
+    packages = {p.parent for p in paths if p.name == "__init__.py"}
     for path in paths:
         if path.suffix == ".py" and path.stem.isidentifier():
             if path.name == "__init__.py":
@@ -166,6 +175,28 @@ def _folder_chains(paths: list[PurePosixPath]) -> dict[str, frozenset[str]]:
     chains: dict[str, frozenset[str]] = {}
     for folder in sorted(folders, key=lambda f: len(f.parts)):
         inherited = chains.get(str(folder.parent), frozenset()) if folder != folder.parent else ()
-        own = children.get(folder, set())
+        own = children.get(folder, set()) if folder not in packages else set()
         chains[str(folder)] = frozenset(own).union(inherited)
     return chains
+
+
+def layout_to_json(layout: ProjectLayout) -> dict[str, Any]:
+    """A JSON-ready form of ``layout`` (for the scan cache)."""
+    return {
+        "modules": layout.modules,
+        "module_of": layout.module_of,
+        "packages": layout.packages,
+        "top_levels": sorted(layout.top_levels),
+        "local": {k: sorted(v) for k, v in layout.local.items()},
+    }
+
+
+def layout_from_json(data: Mapping[str, Any]) -> ProjectLayout:
+    """The inverse of :func:`layout_to_json`; raises ``KeyError``/``TypeError``."""
+    return ProjectLayout(
+        modules={str(k): str(v) for k, v in data["modules"].items()},
+        module_of={str(k): str(v) for k, v in data["module_of"].items()},
+        packages={str(k): None if v is None else str(v) for k, v in data["packages"].items()},
+        top_levels=frozenset(str(t) for t in data["top_levels"]),
+        local={str(k): frozenset(str(n) for n in v) for k, v in data["local"].items()},
+    )

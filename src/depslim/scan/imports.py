@@ -9,6 +9,7 @@ expressions are only searched where the text mentions ``import_module``,
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import re
 import tokenize
@@ -16,6 +17,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
+from depslim.scan.indirect import indirect_references
 from depslim.scan.records import (
     NEGATED_OPS,
     Condition,
@@ -49,6 +51,10 @@ class _Ctx:
     main_guard: bool = False
     fallback_for: tuple[str, ...] = ()
     conditions: tuple[Condition, ...] = ()
+    scope: str | None = None
+    scope_lines: tuple[int, int] | None = None
+    # directly in a class body: (name, first line, last line); "" = inherit the scope
+    cls: tuple[str, int, int] | None = None
 
 
 _TOP = _Ctx()
@@ -111,6 +117,18 @@ def scan_source(
     ``app/api/routes.py``; the package itself for an ``__init__.py``); relative
     imports are resolved against it.
     """
+    # The tree is acyclic and dropped before returning: the cyclic garbage collector
+    # only slows the parse down (it scans every new node, superlinearly on big files).
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return _scan_source(source, file=file, package=package, cell=cell)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _scan_source(source: str, *, file: str, package: str | None, cell: int | None) -> FileScan:
     try:
         with warnings.catch_warnings():
             # Invalid escape sequences in user code are not our warnings to raise.
@@ -136,11 +154,15 @@ def scan_source(
             ),
         )
     del tree
-    refs = sqlalchemy_urls(source, file=file) if "://" in source else ()
+    urls = "://" in source or "django.db.backends" in source
+    refs = sqlalchemy_urls(source, file=file) if urls else ()
+    if "://" in source or "environ" in source or "putenv" in source:
+        refs = (*refs, *indirect_references(source, file=file))
     return FileScan(
         file=file,
         imports=tuple(scanner.records),
         references=(*refs, *scanner.references),
+        functions=tuple(scanner.functions),
     )
 
 
@@ -266,6 +288,24 @@ def _suppresses_import_error(items: Iterable[ast.withitem]) -> bool:
     return False
 
 
+def _function_ctx(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> _Ctx:
+    """The context of a function body: lazy, and scoped to the function's name when
+    only a call or reference by name runs it (a decorator registers a decorated
+    function; Python calls dunders itself), else to the enclosing scope."""
+    name = node.name
+    if ctx.cls is not None:
+        # A method runs whenever its class is used (frameworks call overridden methods
+        # by themselves): it is scoped to the class, which must be mentioned by name.
+        cls, first, last = ctx.cls
+        if not cls:
+            return replace(ctx, lazy=True, cls=None)
+        return replace(ctx, lazy=True, cls=None, scope=cls, scope_lines=(first, last))
+    if node.decorator_list or (name.startswith("__") and name.endswith("__")):
+        return replace(ctx, lazy=True)
+    end = getattr(node, "end_lineno", None) or node.lineno
+    return replace(ctx, lazy=True, scope=name, scope_lines=(node.lineno, end))
+
+
 def _parse_ignore(line: str) -> tuple[bool, frozenset[str]] | None:
     match = _IGNORE_RE.search(line)
     if match is None:
@@ -282,6 +322,7 @@ class _Scanner:
         "cell",
         "dynamic",
         "file",
+        "functions",
         "has_comments",
         "lines",
         "package",
@@ -296,6 +337,7 @@ class _Scanner:
         self.package = package
         self.cell = cell
         self.records: list[ImportRecord] = []
+        self.functions: list[tuple[str, int, int, bool]] = []
         self.references: list[Reference] = []
         self.dynamic = "import_module" in source or "__import__" in source or "find_spec" in source
         self.has_comments = "depslim" in source
@@ -342,6 +384,8 @@ class _Scanner:
                 conditions=ctx.conditions,
                 ignore_all=ignore_all,
                 ignore_codes=codes,
+                scope=ctx.scope,
+                scope_lines=ctx.scope_lines,
             )
         )
 
@@ -372,11 +416,22 @@ class _Scanner:
                 self.exprs(node.decorator_list, ctx)
                 defaults = [d for d in node.args.kw_defaults if d is not None]
                 self.exprs([*node.args.defaults, *defaults], ctx)
-            self.body(node.body, replace(ctx, lazy=True))
+            inner = _function_ctx(node, ctx)
+            end = getattr(node, "end_lineno", None) or node.lineno
+            self.functions.append((node.name, node.lineno, end, inner.scope != node.name))
+            self.body(node.body, inner)
         elif isinstance(node, ast.ClassDef):
             if self.dynamic:
                 self.exprs([*node.decorator_list, *node.bases], ctx)
-            self.body(node.body, ctx)
+            end = getattr(node, "end_lineno", None) or node.lineno
+            if ctx.lazy or node.decorator_list:
+                # in a function (its methods run when the function does), or decorated
+                # (the decorator may register it): methods take the current scope
+                self.functions.append((node.name, node.lineno, end, True))
+                self.body(node.body, replace(ctx, cls=("", node.lineno, end)))
+            else:
+                self.functions.append((node.name, node.lineno, end, False))
+                self.body(node.body, replace(ctx, cls=(node.name, node.lineno, end)))
         elif isinstance(node, ast.With | ast.AsyncWith):
             if self.dynamic:
                 self.exprs([item.context_expr for item in node.items], ctx)

@@ -120,6 +120,18 @@ class ModuleMap:
             ),
         )
 
+    def knows(self, name: str) -> bool:
+        """Whether the modules ``name`` provides are known (file list or table)."""
+        dist = canonicalize_name(name)
+        return dist in self.known or any(dist in names for names in self.table.values())
+
+    def ships_nothing(self, name: str) -> bool:
+        """Whether ``name``'s file list is known and provides no module (a wrapper)."""
+        dist = canonicalize_name(name)
+        if dist not in self.known:
+            return False
+        return not any(dist in names for names in self.metadata.values())
+
     def resolve(self, *modules: str) -> Resolution:
         """The distribution(s) behind an import.
 

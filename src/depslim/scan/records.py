@@ -124,6 +124,8 @@ class ImportRecord:
     conditions: tuple[Condition, ...] = ()
     ignore_all: bool = False
     ignore_codes: frozenset[str] = field(default_factory=frozenset)
+    scope: str | None = None
+    scope_lines: tuple[int, int] | None = None
 
     @property
     def top(self) -> str:
@@ -201,6 +203,9 @@ class FileScan:
     imports: tuple[ImportRecord, ...] = ()
     references: tuple[Reference, ...] = ()
     warnings: tuple[ParseWarning, ...] = ()
+    #: every function: (name, first line, last line, open); an open one (decorated,
+    #: dunder) runs without being mentioned by name.
+    functions: tuple[tuple[str, int, int, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,6 +232,11 @@ class ScanResult:
     layout: ProjectLayout = field(default_factory=ProjectLayout)
     roles: Mapping[str, FileRole] = field(default_factory=dict)
     stats: ScanStats = field(default_factory=ScanStats)
+    #: (defining file, function) → where it is mentioned (file, line, enclosing function);
+    #: see :mod:`depslim.scan.reach`.
+    mentions: Mapping[tuple[str, str], tuple[tuple[str, int, str | None], ...]] = field(
+        default_factory=dict
+    )
 
     @property
     def imports(self) -> tuple[ImportRecord, ...]:
@@ -272,6 +282,8 @@ def _record_to_json(r: ImportRecord) -> dict[str, Any]:
         out["k"] = [[c.subject, c.op, c.value] for c in r.conditions]
     if r.ignore_codes:
         out["ic"] = sorted(r.ignore_codes)
+    if r.scope is not None:
+        out["s"] = [r.scope, *(r.scope_lines or ())]
     return out
 
 
@@ -295,6 +307,8 @@ def _record_from_json(d: Mapping[str, Any], file: str) -> ImportRecord:
             Condition(subject=str(s), op=str(o), value=str(v)) for s, o, v in d.get("k", ())
         ),
         ignore_codes=frozenset(str(c) for c in d.get("ic", ())),
+        scope=str(d["s"][0]) if d.get("s") else None,
+        scope_lines=(int(d["s"][1]), int(d["s"][2])) if d.get("s") and len(d["s"]) == 3 else None,
     )
 
 
@@ -304,6 +318,7 @@ def to_json(scan: FileScan) -> dict[str, Any]:
         "imports": [_record_to_json(r) for r in scan.imports],
         "references": [[x.kind, x.value, x.line] for x in scan.references],
         "warnings": [[w.line, w.message, w.cell] for w in scan.warnings],
+        "fn": [[n, a, b, int(o)] for n, a, b, o in scan.functions],
     }
 
 
@@ -325,4 +340,5 @@ def file_scan_from_json(data: Mapping[str, Any], file: str) -> FileScan:
             )
             for ln, msg, cell in data["warnings"]
         ),
+        functions=tuple((str(n), int(a), int(b), bool(o)) for n, a, b, o in data.get("fn", ())),
     )

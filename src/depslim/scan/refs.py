@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator
 
 from depslim.scan.records import Reference
 
-__all__ = ["commands", "django_apps", "dockerfile_commands", "split_command", "sqlalchemy_urls"]
+__all__ = [
+    "commands",
+    "django_apps",
+    "dockerfile_commands",
+    "split_command",
+    "sqlalchemy_urls",
+    "url_matches",
+]
 
 SQLALCHEMY_DIALECTS = (
     "postgresql",
@@ -33,7 +40,7 @@ SQLALCHEMY_DIALECTS = (
 _URL_RE = re.compile(
     r"(?<![\w+.-])(" + "|".join(SQLALCHEMY_DIALECTS) + r")(\+[A-Za-z0-9_]+)?://", re.IGNORECASE
 )
-_DJANGO_DB_RE = re.compile(r"django\.db\.backends\.(postgresql|mysql|oracle)()\b")
+_DJANGO_DB_RE = re.compile(r"django\.db\.backends\.(postgresql|mysql|oracle)(?:_psycopg2)?()\b")
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset(
     {
@@ -58,14 +65,35 @@ def sqlalchemy_urls(text: str, *, file: str) -> tuple[Reference, ...]:
     """Database URLs (``dialect[+driver]://``, ``value`` is ``dialect[+driver]``) and
     Django ``ENGINE`` strings (``django.db.backends.postgresql`` → ``postgresql``)."""
     out: list[Reference] = []
-    for regex in (_URL_RE, _DJANGO_DB_RE):
+    for regex, needle in ((_URL_RE, "://"), (_DJANGO_DB_RE, "django.db.backends")):
         line, last = 1, 0
-        for match in regex.finditer(text):
+        for match in _near(regex, text, needle):
             line += text.count("\n", last, match.start())
             last = match.start()
             value = match.group(1).lower() + (match.group(2) or "").lower()
             out.append(Reference(kind="sqlalchemy-url", value=value, file=file, line=line))
     return tuple(out)
+
+
+def url_matches(regex: re.Pattern[str], text: str, needle: str = "://") -> list[re.Match[str]]:
+    """``regex`` matches in ``text``, searched only around each ``needle`` (a regex
+    with a leading alternation is slow over a whole file; ``://`` is rare)."""
+    return list(_near(regex, text, needle))
+
+
+def _near(regex: re.Pattern[str], text: str, needle: str) -> Iterator[re.Match[str]]:
+    start = text.find(needle)
+    done = 0
+    while start != -1:
+        lo = max(done, start - 64)
+        line_start = text.rfind("\n", 0, lo) + 1 if lo > done else lo
+        hi = start + len(needle) + 64
+        for match in regex.finditer(text, max(line_start, done), hi):
+            if match.start() >= done:
+                yield match
+                done = match.end()
+        done = max(done, start + len(needle))
+        start = text.find(needle, done)
 
 
 def django_apps(entries: Iterable[tuple[str, int]], *, file: str) -> list[Reference]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import PurePosixPath
 
 __all__ = [
     "DEV_DIRS_ANYWHERE",
@@ -113,18 +112,18 @@ def file_role(path: str, *, dev_globs: tuple[str, ...] = ()) -> FileRole:
     ``dev_globs`` are extra patterns (``fnmatch`` on the whole relative path) the user
     marks as developer-only.
     """
-    pure = PurePosixPath(path)
+    parts = tuple(p for p in path.split("/") if p and p != ".")
     for pattern in dev_globs:
         if fnmatch.fnmatchcase(path, pattern):
             return FileRole(role=Role.DEV, reason=f"matches {pattern}")
-    folders = pure.parts[:-1]
+    folders = parts[:-1]
     for folder in folders:
         if folder in DEV_DIRS_ANYWHERE:
             return FileRole(role=Role.DEV, reason=f"in {folder}/")
     top = folders[1:2] if folders[:1] == ("src",) else folders[:1]
     if top and top[0] in DEV_DIRS_TOP:
         return FileRole(role=Role.DEV, reason=f"in {top[0]}/")
-    name = pure.name
+    name = parts[-1] if parts else ""
     if not folders and name in DEV_FILES_TOP:
         return FileRole(role=Role.DEV, reason=name)
     for pattern in DEV_FILES:

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.scan.indirect import indirect_hits
 from depslim.scan.mapping import ModuleMap
 from depslim.scan.records import ImportRecord, Reference
 from depslim.scan.refs import split_command
@@ -25,6 +26,7 @@ from depslim.scan.roles import Tier
 
 __all__ = [
     "COMMANDS",
+    "COMMAND_PROVIDERS",
     "DB_DRIVERS",
     "DEV_TOOLS",
     "FOLLOWERS",
@@ -73,6 +75,13 @@ COMMANDS: Mapping[str, str] = {
     "bentoml": "bentoml",
     "ray": "ray",
     "dvc": "dvc",
+}
+
+# Commands that other declared distributions install too (any of them serves).
+COMMAND_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "jupyter": ("jupyter", "jupyterlab", "notebook", "jupyter-core"),
+    "fastapi": ("fastapi-cli", "fastapi"),
+    "flask": ("flask",),
 }
 
 # SQLAlchemy dialect[+driver] → distributions (equivalence class, preferred first).
@@ -336,11 +345,23 @@ def apply_rules(
     ``dev_file(path)`` whether a file is developer-only.
     """
     hits: list[RuleHit] = []
-    hits.extend(_command_hits(references, modules, is_own, dev_file))
+    hits.extend(_command_hits(references, modules, is_own, dev_file, declared))
     hits.extend(_db_hits(references, declared))
     hits.extend(_django_hits(references, modules, is_own))
     hits.extend(_implied_hits(imports))
     hits.extend(_name_hits(declared))
+    hits.extend(
+        RuleHit(
+            name=hit.name,
+            rule=hit.rule,
+            detail=hit.detail,
+            where=hit.where,
+            tier=hit.tier,
+            file=None if hit.tier is not None else hit.file,
+            strong=hit.strong,
+        )
+        for hit in indirect_hits(references, declared)
+    )
     return hits
 
 
@@ -349,6 +370,7 @@ def _command_hits(
     modules: ModuleMap,
     is_own: Callable[[str, str], bool],
     dev_file: Callable[[str], bool],
+    declared: Mapping[NormalizedName, str],
 ) -> Iterable[RuleHit]:
     for ref in references:
         if ref.kind != "command":
@@ -361,8 +383,8 @@ def _command_hits(
         if re.fullmatch(r"python(?:\d+(?:\.\d+)?)?", program) and "-m" in words[1:]:
             index = words.index("-m")
             if index + 1 < len(words):
-                module = words[index + 1]
-                if not is_own(module, ref.file):
+                module = words[index + 1].strip()
+                if module and not module.startswith("-") and not is_own(module, ref.file):
                     resolution = modules.resolve(module)
                     yield RuleHit(
                         name=resolution.best,
@@ -373,8 +395,9 @@ def _command_hits(
                         strong=True,
                     )
         elif program in COMMANDS:
+            choices = [N(n) for n in COMMAND_PROVIDERS.get(program, ())]
             yield RuleHit(
-                name=N(COMMANDS[program]),
+                name=next((n for n in choices if n in declared), N(COMMANDS[program])),
                 rule="command",
                 detail=program,
                 where=ref.where,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -22,10 +22,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 from depslim.errors import InputError
 from depslim.scan.firstparty import ProjectLayout
 from depslim.scan.mapping import ModuleMap
+from depslim.scan.reach import function_reference, reached_functions
 from depslim.scan.records import ImportRecord, ScanResult
 from depslim.scan.roles import Role, Tier
 from depslim.scan.rules import RuleHit, apply_rules
 from depslim.scan.stdlib import is_stdlib
+from depslim.scan.wrappers import Carried, through_dependencies
 
 __all__ = [
     "ML_FAMILY",
@@ -136,12 +138,24 @@ class Placement:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Missing:
     """Imported (or required by a rule) but declared by nobody and provided by no
-    declared dependency; ``tier`` is where it would land."""
+    declared dependency; ``tier`` is where it would land. ``optional``: every import
+    of it is guarded (``except ImportError``, ``find_spec``): the code runs without it,
+    so it is reported but not added to a tier's roots."""
 
     name: NormalizedName
     tier: Tier
     modules: tuple[str, ...]
     evidence: tuple[Evidence, ...]
+    optional: bool = False
+    uncertain: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the table shows: ``missing``, ``missing, optional``, or ``unknown`` when
+        the provider is only a guess by name and a declared distribution whose modules
+        are unknown offline is named like the import (it may be that one)."""
+        head = "unknown" if self.uncertain else "missing"
+        return f"{head}, optional" if self.optional else head
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,17 +174,31 @@ class Classification:
     """The result of :func:`classify`.
 
     ``placements`` covers every declared dependency that is used (by import or rule);
+    ``unused`` the declared ones nothing uses; ``unknown`` the declared ones nothing
+    is known to use while their modules are unknown (offline, no cache) and some
+    import is unexplained — they may provide it, so they are never called unused;
     ``file_tiers`` gives the tier of each scanned project file (``base`` for app files
-    when no entry points are given).
+    when no entry points are given); ``record_tiers`` the tier of each lazy import
+    inside a function, by ``(file, line)``, which may be lower than its file's when
+    only another entry point calls that function (:meth:`tier_of` gives either).
     """
 
     placements: Mapping[NormalizedName, Placement] = field(
         default_factory=lambda: MappingProxyType({})
     )
     unused: tuple[NormalizedName, ...] = ()
+    unknown: tuple[NormalizedName, ...] = ()
     missing: tuple[Missing, ...] = ()
     transitive: tuple[Transitive, ...] = ()
     file_tiers: Mapping[str, Tier] = field(default_factory=lambda: MappingProxyType({}))
+    record_tiers: Mapping[tuple[str, int], Tier] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def tier_of(self, record: ImportRecord) -> Tier | None:
+        """The tier an import runs in: its function's (lazy, scoped) or its file's."""
+        found = self.record_tiers.get((record.file, record.line))
+        return found if found is not None else self.file_tiers.get(record.file)
 
     def tiers(self) -> dict[Tier, tuple[NormalizedName, ...]]:
         """Declared dependencies by tier, sorted (every tier present)."""
@@ -185,7 +213,8 @@ class Classification:
         for name, placement in self.placements.items():
             roots[placement.tier].add(name)
         for missing in self.missing:
-            roots[missing.tier].add(missing.name)
+            if not missing.optional:
+                roots[missing.tier].add(missing.name)
         return {t: frozenset(v) for t, v in roots.items()}
 
 
@@ -261,25 +290,38 @@ def reachable_files(
     python: tuple[int, ...] = (3, 11),
     platform: str | None = None,
 ) -> frozenset[str]:
-    """Project files executed when the files in ``start`` run (lazy imports included;
-    typing-only imports and ``__main__`` blocks of other files are not)."""
+    """Project files executed when the files in ``start`` run (typing-only imports and
+    ``__main__`` blocks of other files are not). A lazy import inside a function is
+    followed only once that function is mentioned in a file reached so far
+    (:mod:`depslim.scan.reach`), so this is a fixpoint."""
     by_file = {f.file: f.imports for f in scan.files}
     entry = set(start)
     seen: set[str] = set()
     queue = deque(start)
-    while queue:
-        file = queue.popleft()
-        if file in seen:
-            continue
-        seen.add(file)
-        for record in by_file.get(file, ()):
-            if not _runs(record, python=python, platform=platform):
+    waiting: list[ImportRecord] = []
+    while True:
+        while queue:
+            file = queue.popleft()
+            if file in seen:
                 continue
-            if record.main_guard and file not in entry:
-                continue
-            if record.level or scan.layout.is_first_party(record.module, file):
-                queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
-    return frozenset(seen)
+            seen.add(file)
+            for record in by_file.get(file, ()):
+                if not _runs(record, python=python, platform=platform):
+                    continue
+                if record.main_guard and file not in entry:
+                    continue
+                if record.level or scan.layout.is_first_party(record.module, file):
+                    if (file, record.scope or "") in scan.mentions and file.endswith(".py"):
+                        waiting.append(record)
+                    else:
+                        queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
+        live = reached_functions(seen, scan.mentions) if waiting else frozenset()
+        released = [r for r in waiting if function_reference(r, seen, scan.mentions, live)]
+        if not released:
+            return frozenset(seen)
+        waiting = [r for r in waiting if r not in released]
+        for record in released:
+            queue.extend(t for t in _edge_targets(record, scan.layout) if t not in seen)
 
 
 def _entry_files(scan: ScanResult, entries: Mapping[str, str]) -> dict[str, list[str]]:
@@ -311,13 +353,40 @@ def _entry_files(scan: ScanResult, entries: Mapping[str, str]) -> dict[str, list
 class _Acc:
     evidence: dict[NormalizedName, list[Evidence]] = field(default_factory=dict)
     modules: dict[NormalizedName, list[str]] = field(default_factory=dict)
+    sources: dict[NormalizedName, set[str]] = field(default_factory=dict)
 
-    def add(self, name: NormalizedName, evidence: Evidence, module: str | None = None) -> None:
+    def add(
+        self,
+        name: NormalizedName,
+        evidence: Evidence,
+        module: str | None = None,
+        source: str = "rule",
+    ) -> None:
         self.evidence.setdefault(name, []).append(evidence)
+        self.sources.setdefault(name, set()).add(source)
         if module is not None:
             mods = self.modules.setdefault(name, [])
             if module not in mods:
                 mods.append(module)
+
+
+_GENERIC = frozenset({"python", "client", "sdk", "lib", "api", "core", "tools", "utils", "plugin"})
+
+
+def _related(module: str, dist: str) -> bool:
+    """Whether an import could plausibly come from a distribution named ``dist`` whose
+    modules are unknown: their spellings share a word of three letters or more
+    (``multipart`` / ``python-multipart``, ``markdownify`` / ``markdown2``)."""
+    top = module.partition(".")[0].lower().replace("_", "-")
+    words = {w.strip("0123456789") for w in dist.split("-")} - _GENERIC
+    return top in dist or any(len(w) >= 3 and (w in top or top in w) for w in words)
+
+
+def _is_optional(evidence: Evidence) -> bool:
+    if evidence.kind != "import":
+        return False
+    flags = evidence.detail.partition(" (")[2]
+    return "optional" in flags.rstrip(")").split(", ")
 
 
 def _sorted(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
@@ -360,6 +429,9 @@ def classify(
     # Tier of each project file: None means "app, tier by package" (no entries).
     file_tier: dict[str, Tier | None] = {}
     entry_files: set[str] = set()
+    labels: list[str] = []
+    reached: dict[str, frozenset[str]] = {}
+    live_functions: dict[str, frozenset[tuple[str, str]]] = {}
     if entries:
         starts = _entry_files(scan, entries)
         labels = list(starts)
@@ -380,6 +452,27 @@ def classify(
         for f in scan.files:
             file_tier[f.file] = Tier.DEV if is_dev_file(f.file) else None
 
+    def scoped_tier(record: ImportRecord) -> tuple[Tier | None, str]:
+        """The tier of a lazy import inside a function, from the entries that mention
+        the function (None: no entry does, the file's tier stands), and the note."""
+        if (
+            not entries
+            or record.scope is None
+            or not record.file.endswith(".py")
+            or (record.file, record.scope) not in scan.mentions
+        ):
+            return None, ""
+        for n, label in enumerate(labels):
+            if label not in live_functions:
+                live_functions[label] = reached_functions(reached[label], scan.mentions)
+            ref = function_reference(record, reached[label], scan.mentions, live_functions[label])
+            if ref is not None:
+                tier = Tier.BASE if n == 0 else Tier.ML
+                return tier, f"in {record.scope}(), referenced at {ref[0]}:{ref[1]} ({label})"
+        # No entry runs the function: the import belongs to no entry, like a file no
+        # entry imports (tests, tools, dead code).
+        return Tier.DEV, f"in {record.scope}(), called by no entry point"
+
     def tier_for(file: str, name: NormalizedName) -> Tier:
         # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
         tier = file_tier[file] if file in file_tier else (Tier.DEV if is_dev_file(file) else None)
@@ -390,6 +483,8 @@ def classify(
     def is_own(module: str, file: str) -> bool:
         return is_stdlib(module, python) or layout.is_first_party(module, file)
 
+    record_tiers: dict[tuple[str, int], Tier] = {}
+    carriers: dict[str, Carried | None] = {}
     used = _Acc()  # resolved to a declared distribution
     other = _Acc()  # resolved to an undeclared one (missing or transitive)
     for record in scan.imports:
@@ -399,16 +494,21 @@ def classify(
             or not record.applies_to(python=python, platform=platform)
         ):
             continue
-        if is_own(record.module, record.file):
+        if not record.module.strip(".") or is_own(record.module, record.file):
             continue
         if record.fallback_for and all(is_stdlib(m, python) for m in record.fallback_for):
             continue  # the fallback of a stdlib import the target has
         resolution = modules.resolve(*record.candidates())
         name = resolution.best
+        scoped, note = scoped_tier(record)
         if record.typing_only or (record.main_guard and entries and record.file not in entry_files):
             tier = Tier.DEV
+        elif scoped is not None and file_tier.get(record.file) is not Tier.DEV:
+            tier = scoped
         else:
             tier = tier_for(record.file, name)
+        if record.scope is not None and entries:
+            record_tiers[(record.file, record.line)] = tier
         flags = [
             f
             for f, on in (
@@ -420,13 +520,32 @@ def classify(
             )
             if on
         ]
+        if note:
+            flags.append(note)
         detail = f"import {record.module}" + (f" ({', '.join(flags)})" if flags else "")
         evidence = Evidence(tier=tier, kind="import", detail=detail, where=record.where)
         if resolution.declared:
             for dist in resolution.declared:
                 used.add(dist, evidence, record.module)
-        elif not record.optional:
-            other.add(name, evidence, resolution.prefix)
+            continue
+        if resolution.prefix not in carriers:
+            carriers[resolution.prefix] = (
+                through_dependencies(
+                    *record.candidates(), graph=graph, module_map=modules, declared=groups
+                )
+                if graph
+                else None
+            )
+        carried = carriers[resolution.prefix]
+        if carried is not None:
+            used.add(
+                carried.declared,
+                replace(evidence, detail=f"{detail}: {carried.detail}"),
+                record.module,
+            )
+            if carried.wrapper:
+                continue  # the wrapper's code is the provider's: not a transitive use
+        other.add(name, evidence, resolution.prefix, resolution.source)
 
     hits = apply_rules(
         declared=groups,
@@ -487,7 +606,16 @@ def classify(
         placements[name] = Placement(
             name=name, tier=ordered[0].tier, evidence=ordered, group=groups.get(name, "main")
         )
-    unused = tuple(sorted(n for n in groups if n not in placements))
+    not_placed = sorted(n for n in groups if n not in placements)
+    # Offline, a declared distribution whose modules nobody knows may be what an
+    # unexplained import (a name guess, or a table row naming someone else) is: it
+    # is unknown, not unused, and those imports are not surely missing either.
+    unexplained = any(
+        not sources <= {"rule", "metadata"} and name not in closure(graph, groups)
+        for name, sources in other.sources.items()
+    )
+    unknown = tuple(n for n in not_placed if unexplained and not modules.knows(n))
+    unused = tuple(n for n in not_placed if n not in unknown)
 
     installed = closure(graph, groups)
     missing: list[Missing] = []
@@ -501,14 +629,27 @@ def classify(
                 Transitive(name=name, tier=ordered[0].tier, modules=mods, via=via, evidence=ordered)
             )
         else:
-            missing.append(Missing(name=name, tier=ordered[0].tier, modules=mods, evidence=ordered))
+            optional = all(_is_optional(e) for e in ordered)
+            guessed = other.sources.get(name, set()) == {"name"}
+            missing.append(
+                Missing(
+                    name=name,
+                    tier=ordered[0].tier,
+                    modules=mods,
+                    evidence=ordered,
+                    optional=optional,
+                    uncertain=guessed and any(_related(m, d) for m in mods for d in unknown),
+                )
+            )
 
     return Classification(
         placements=MappingProxyType(placements),
         unused=unused,
+        unknown=unknown,
         missing=tuple(missing),
         transitive=tuple(transitive),
         file_tiers=MappingProxyType(
             {f: (t if t is not None else Tier.BASE) for f, t in file_tier.items()}
         ),
+        record_tiers=MappingProxyType(record_tiers),
     )

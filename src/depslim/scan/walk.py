@@ -23,11 +23,14 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from depslim.scan.firstparty import build_layout
+from depslim.scan.firstparty import build_layout, layout_from_json, layout_to_json
 from depslim.scan.imports import scan_bytes
+from depslim.scan.indirect import indirect_references
 from depslim.scan.notebooks import scan_notebook
+from depslim.scan.reach import Mentions, collect_mentions
 from depslim.scan.records import (
     FileScan,
     ParseWarning,
@@ -42,7 +45,7 @@ from depslim.scan.roles import file_role
 
 __all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
 
-CACHE_VERSION = 1
+CACHE_VERSION = 5
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -67,6 +70,8 @@ SKIP_DIRS = frozenset(
 # A folder holding one of these is not part of the project being scanned.
 _NOT_OURS = frozenset({"pyvenv.cfg", "pyproject.toml", "setup.py"})
 _CONFIG_MAX_BYTES = 512 * 1024
+#: Source files above this size are skipped with a warning (generated code, data dumps).
+MAX_FILE_BYTES = 8_000_000
 _URL_SUFFIXES = (".ini", ".cfg", ".yaml", ".yml", ".toml", ".conf")
 _RACY_NS = 2_000_000_000  # files changed this close to the last scan are re-read
 
@@ -211,6 +216,7 @@ def scan_project(
     source_roots: Sequence[str] | None = None,
     project_name: str | None = None,
     dev_globs: tuple[str, ...] = (),
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> ScanResult:
     """Scan the project at ``root``.
 
@@ -219,7 +225,8 @@ def scan_project(
     is answered from the cache when its size and mtime are unchanged. Trees with at
     least ``parallel_threshold`` files to parse are parsed in ``workers`` processes
     (default: one per CPU; ``1`` forces serial). ``project_name`` defaults to
-    ``[project].name`` of ``root/pyproject.toml``.
+    ``[project].name`` of ``root/pyproject.toml``. A file larger than
+    ``max_file_bytes`` is not read: it gets a warning naming its size and the cap.
     """
     root_path = Path(root).resolve()
     sources, configs = iter_project_files(root_path, excludes=excludes)
@@ -227,13 +234,22 @@ def scan_project(
     if project_name is None:
         project_name = _project_name(root_path, extra_warnings)
     root_package = root_path.name if (root_path / "__init__.py").is_file() else None
-    layout = build_layout(
-        sources, source_roots=source_roots, root_package=root_package, project_name=project_name
-    )
     forced = {_relative(root_path, f) for f in files} if files is not None else set()
 
     cache_file = _cache_path(Path(cache_dir), root_path) if cache_dir is not None else None
     cache = _load_cache(cache_file)
+    layout_key = hashlib.sha256(
+        json.dumps([sources, source_roots, root_package, project_name]).encode()
+    ).hexdigest()
+    layout = None
+    cached_layout = cache.get("layout")
+    if isinstance(cached_layout, dict) and cached_layout.get("key") == layout_key:
+        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+            layout = layout_from_json(cached_layout["value"])
+    if layout is None:
+        layout = build_layout(
+            sources, source_roots=source_roots, root_package=root_package, project_name=project_name
+        )
     index: dict[str, Any] = cache["index"]
     entries: dict[str, Any] = cache["entries"]
     scanned_at = int(cache.get("scanned_at") or 0)
@@ -243,6 +259,7 @@ def scan_project(
     new_index: dict[str, list[Any]] = {}
     jobs: list[tuple[str, str, str | None]] = []
     pending: set[str] = set()
+    oversized: dict[str, int] = {}
     for rel in sources:
         package = layout.package_of(rel)
         path = root_path / rel
@@ -250,6 +267,9 @@ def scan_project(
             st = path.stat()
         except OSError:
             jobs.append((str(path), rel, package))
+            continue
+        if st.st_size > max_file_bytes:
+            oversized[rel] = st.st_size
             continue
         stamp = [st.st_size, st.st_mtime_ns]
         known = index.get(rel)
@@ -294,6 +314,9 @@ def scan_project(
 
     scans: list[FileScan] = []
     for rel in sources:
+        if rel in oversized:
+            scans.append(_oversized(rel, oversized[rel], max_file_bytes))
+            continue
         stored = fresh.get(rel) or entries.get(keys.get(rel, ""))
         try:
             scans.append(file_scan_from_json(stored or {}, rel))
@@ -304,9 +327,46 @@ def scan_project(
             entries[key] = raw
             scans.append(file_scan_from_json(raw, rel))
 
-    config_scans = [_scan_config(root_path, rel) for rel in configs]
+    config_scans: list[FileScan] = []
+    for rel in configs:
+        ckey = f"cfg:{rel}"
+        try:
+            st = (root_path / rel).stat()
+        except OSError:
+            config_scans.append(_scan_config(root_path, rel))
+            continue
+        stamp = [st.st_size, st.st_mtime_ns]
+        known = index.get(ckey)
+        if (
+            isinstance(known, list)
+            and len(known) == 3
+            and known[:2] == stamp
+            and st.st_mtime_ns + _RACY_NS < scanned_at
+            and known[2] in entries
+        ):
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                config_scans.append(file_scan_from_json(entries[known[2]], rel))
+                new_index[ckey] = known
+                keys[ckey] = known[2]
+                continue
+        config_scan = _scan_config(root_path, rel)
+        key = f"{ckey}:{st.st_size}:{st.st_mtime_ns}"
+        entries[key] = to_json(config_scan)
+        new_index[ckey] = [*stamp, key]
+        keys[ckey] = key
+        config_scans.append(config_scan)
     if extra_warnings:
         config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
+
+    # Mentions depend on every file: reuse them while no source file changed.
+    mentions_key = hashlib.sha256(
+        json.dumps([layout_key, sorted(keys.get(rel, "") for rel in sources)]).encode()
+    ).hexdigest()
+    mentions = _cached_mentions(cache.get("mentions"), mentions_key)
+    if mentions is None:
+        mentions = collect_mentions(
+            scans, layout, lambda rel: None if rel in oversized else _read_text(root_path / rel)
+        )
 
     if cache_file is not None:
         live = {k for k in keys.values() if k}
@@ -316,6 +376,13 @@ def scan_project(
                 "version": CACHE_VERSION,
                 "root": str(root_path),
                 "scanned_at": started,
+                "layout": {"key": layout_key, "value": layout_to_json(layout)},
+                "mentions": {
+                    "key": mentions_key,
+                    "value": [
+                        [f, n, [list(p) for p in places]] for (f, n), places in mentions.items()
+                    ],
+                },
                 "index": {k: v for k, v in new_index.items() if v[2] in live},
                 "entries": {k: v for k, v in entries.items() if k in live},
             },
@@ -323,6 +390,7 @@ def scan_project(
 
     roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
     return ScanResult(
+        mentions=mentions,
         root=str(root_path),
         files=tuple(scans),
         config=tuple(config_scans),
@@ -331,7 +399,7 @@ def scan_project(
         stats=ScanStats(
             files=len(sources),
             parsed=len(fresh),
-            cached=len(sources) - len(fresh),
+            cached=len(sources) - len(fresh) - len(oversized),
             parallel=parallel,
         ),
     )
@@ -362,6 +430,38 @@ def _parallel(
         # No processes here (sandbox, frozen app): whatever is left is parsed serially.
         return bool(out), out
     return True, out
+
+
+def _cached_mentions(data: Any, key: str) -> Mentions | None:
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    try:
+        return MappingProxyType(
+            {
+                (str(f), str(n)): tuple(
+                    (str(p), int(line), None if via is None else str(via))
+                    for p, line, via in places
+                )
+                for f, n, places in data["value"]
+            }
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _oversized(rel: str, size: int, cap: int) -> FileScan:
+    message = (
+        f"skipped: {size / 1e6:.1f} MB is over the {cap / 1e6:.1f} MB limit for a source "
+        "file (generated code?); exclude it, or raise the limit if it holds imports"
+    )
+    return FileScan(file=rel, warnings=(ParseWarning(file=rel, line=None, message=message),))
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _relative(root: Path, file: str | os.PathLike[str]) -> str:
@@ -408,4 +508,5 @@ def _scan_config(root: Path, rel: str) -> FileScan:
         refs.extend(commands(text, file=rel, style="compose"))
     if "://" in text or "django.db.backends" in text:
         refs.extend(sqlalchemy_urls(text, file=rel))
+    refs.extend(indirect_references(text, file=rel))
     return FileScan(file=rel, references=tuple(refs))
