@@ -21,7 +21,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from depslim.api._files import read_lock_file
 from depslim.api._locking import fingerprint, lock_overrides
 from depslim.api._session import Session, session_for
-from depslim.check import Finding, findings_to_json, render_findings, without_ignored
+from depslim.check import (
+    Finding,
+    code_findings,
+    failing,
+    findings_to_json,
+    render_findings,
+    without_ignored,
+)
 from depslim.errors import InputError
 from depslim.inputs.declared import Declared, declared_dependencies
 from depslim.inputs.merge import read_inputs
@@ -30,7 +37,6 @@ from depslim.lockfile.header import flag_values, parse_command
 from depslim.models import Lock
 from depslim.scan import (
     ML_FAMILY,
-    Classification,
     ModuleMap,
     ScanResult,
     Tier,
@@ -38,6 +44,7 @@ from depslim.scan import (
     ml_dependents,
     scan_project,
 )
+from depslim.scan.truth import declared_groups, shown_tiers
 from depslim.settings import Options, Settings
 from depslim.target import Target
 
@@ -59,8 +66,8 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        """Whether no finding counts against the project (notes do not)."""
-        return not self.findings
+        """Whether no finding counts against the project (warnings and notes do not)."""
+        return not failing(self.findings)
 
     def text(self) -> str:
         if not self.findings:
@@ -254,7 +261,8 @@ def _graph(locks: Sequence[Lock]) -> dict[NormalizedName, set[NormalizedName]]:
 
 
 def _top_levels(locks: Sequence[Lock], cache: Cache | None) -> dict[NormalizedName, list[str]]:
-    """Top-level modules of the pinned wheels, recorded in the cache by their hashes."""
+    """Top-level modules of the pinned wheels, recorded in the cache by their hashes (a
+    recorded empty list is known too: a wrapper distribution ships no module)."""
     if cache is None:
         return {}
     out: dict[NormalizedName, list[str]] = {}
@@ -263,7 +271,7 @@ def _top_levels(locks: Sequence[Lock], cache: Cache | None) -> dict[NormalizedNa
             continue
         for digest in pin.hashes:
             facts = cache.get_file_facts(digest)
-            if facts and facts.get("top_level"):
+            if facts and "top_level" in facts:
                 out[pin.name] = list(facts["top_level"])
                 break
     return out
@@ -273,17 +281,13 @@ def _expected_tiers(
     declared: Sequence[Declared],
     graph: Mapping[NormalizedName, set[NormalizedName]],
     tier_locks: Mapping[Tier, Lock],
-) -> dict[NormalizedName, Tier]:
-    """Which tier each distribution is meant to be in: the tier locks, else the rules."""
+) -> dict[str, Tier]:
+    """Which tier each distribution is meant to be in: the tier files, else the rules."""
     if tier_locks:
-        expected: dict[NormalizedName, Tier] = {}
-        for tier in (Tier.DEV, Tier.ML, Tier.BASE):  # lower tiers win
-            found = tier_locks.get(tier)
-            for pin in found.pins if found is not None else ():
-                expected[pin.name] = tier
-        return expected
+        pinned = shown_tiers({tier: [p.name for p in one.pins] for tier, one in tier_locks.items()})
+        return {str(name): tier for name, tier in pinned.items()}
     ml = ml_dependents(graph, ML_FAMILY) | ML_FAMILY
-    out: dict[NormalizedName, Tier] = dict.fromkeys(ml, Tier.ML)
+    out: dict[str, Tier] = dict.fromkeys(ml, Tier.ML)
     for item in declared:
         group = item.group.split(":", 1)[-1]
         if item.group != "main" and group in _DEV_GROUPS:
@@ -302,98 +306,27 @@ def _code_findings(
     target: Target,
     entries: Mapping[str, str],
 ) -> list[Finding]:
-    names: dict[str, str] = {d.requirement.name: d.group for d in declared}
+    """DS003, DS004, DS005 and DS007, by the same classification ``split`` makes."""
+    groups = declared_groups((d.requirement.name, d.group) for d in declared)
+    names = {str(name): group for name, group in groups.items()}
     graph = _graph(locks)
-    modules = ModuleMap.build(declared=names, top_levels=_top_levels(locks, cache))
     classification = classify(
         scan,
         declared=names,
-        modules=modules,
+        modules=ModuleMap.build(declared=names, top_levels=_top_levels(locks, cache)),
         entries=entries or None,
         graph=graph,
         python=target.python,
         platform=target.marker_environment()["sys_platform"],
     )
-    out = _missing_findings(scan, classification)
-    by_name = {d.requirement.name: d for d in declared}
-    for name in classification.unused:
-        item = by_name.get(name)
-        origin = item.requirement.origin if item is not None else None
-        out.append(
-            Finding(
-                code="DS004",
-                path=_rel(Path(origin.path), root) if origin is not None else None,
-                line=origin.line if origin is not None else None,
-                subject=name,
-                message=f"{name} is declared but nothing imports or uses it",
-            )
-        )
-    if entries:
-        expected = _expected_tiers(declared, graph, tier_locks)
-        out += _tier_violations(scan, classification, modules, expected, next(iter(entries)))
-    return out
-
-
-def _missing_findings(scan: ScanResult, classification: Classification) -> list[Finding]:
-    ignored = {(r.file, r.line): r for r in scan.imports}
-    out = []
-    for missing in classification.missing:
-        for evidence in missing.evidence[:1]:
-            path, line = _split_where(evidence.where)
-            record = ignored.get((path, line)) if path and line else None
-            if record is not None and record.is_ignored("DS003"):
-                continue
-            out.append(
-                Finding(
-                    code="DS003",
-                    path=path,
-                    line=line,
-                    subject=missing.name,
-                    message=f"imports {', '.join(missing.modules)}, which no declared "
-                    f"dependency provides (distribution: {missing.name}, "
-                    f"tier {missing.tier.value})",
-                )
-            )
-    return out
-
-
-def _tier_violations(
-    scan: ScanResult,
-    classification: Classification,
-    modules: ModuleMap,
-    expected: Mapping[NormalizedName, Tier],
-    api: str,
-) -> list[Finding]:
-    out = []
-    for record in scan.imports:
-        if classification.file_tiers.get(record.file) is not Tier.BASE:
-            continue
-        if record.typing_only or record.optional or record.is_ignored("DS005"):
-            continue
-        if scan.layout.is_first_party(record.module, record.file):
-            continue
-        resolution = modules.resolve(*record.candidates())
-        if not resolution.names:
-            continue
-        dist = resolution.best
-        tier = expected.get(dist)
-        if tier in (Tier.ML, Tier.DEV):
-            out.append(
-                Finding(
-                    code="DS005",
-                    path=record.file,
-                    line=record.line,
-                    subject=dist,
-                    message=f"{record.module} ({dist}, {tier.value} tier) is "
-                    f"imported by a module the {api!r} entry reaches: it would "
-                    "end up in the base image",
-                )
-            )
-    return out
-
-
-def _split_where(where: str | None) -> tuple[str | None, int | None]:
-    if not where:
-        return None, None
-    path, _, line = where.rpartition(":")
-    return (path, int(line)) if line.isdigit() else (where, None)
+    declared_at: dict[str, tuple[str | None, int | None]] = {}
+    for item in declared:
+        origin = item.requirement.origin
+        declared_at.setdefault(item.requirement.name, (_rel(Path(origin.path), root), origin.line))
+    return code_findings(
+        classification,
+        imports=scan.imports,
+        declared_at=declared_at,
+        expected=_expected_tiers(declared, graph, tier_locks) if entries else None,
+        api=next(iter(entries), None),
+    )

@@ -34,6 +34,7 @@ from depslim.scan import (
     partition_closure,
     scan_project,
 )
+from depslim.scan.truth import declared_groups, shown_tiers, tier_problems, tier_roots
 from depslim.settings import Options
 
 __all__ = ["SplitResult", "split"]
@@ -140,21 +141,34 @@ class SplitResult:
             write_atomic(target, new)
         return target, new != old
 
+    def shown(self) -> dict[NormalizedName, Tier]:
+        """Each pinned package's tier as the files have it: the tier whose file pins it
+        (the table and ``--json`` show this, so they never disagree with the files)."""
+        return shown_tiers(self.tiers) if self.result is not None else {}
+
     def rows(self) -> list[tuple[str, str, str]]:
         """(dependency, tier, evidence) for the table, declared ones first."""
+        c = self.classification
+        shown = self.shown()
+
+        def tier_of(name: NormalizedName, classified: Tier) -> str:
+            return shown.get(name, classified).value
+
         out: list[tuple[str, str, str]] = []
-        for name, placement in sorted(self.classification.placements.items()):
+        for name, placement in sorted(c.placements.items()):
             evidence = str(placement.evidence[0]) if placement.evidence else ""
-            out.append((name, placement.tier.value, evidence))
-        for missing in self.classification.missing:
+            out.append((name, tier_of(name, placement.tier), evidence))
+        for missing in c.missing:
             evidence = str(missing.evidence[0]) if missing.evidence else ""
-            out.append((missing.name, f"{missing.tier.value} (missing)", evidence))
+            out.append((missing.name, f"{missing.tier.value} ({missing.label})", evidence))
+        out.extend((name, "unused", "declared, never imported") for name in c.unused)
         out.extend(
-            (name, "unused", "declared, never imported") for name in self.classification.unused
+            (name, "unknown", "modules not known offline: run depslim split online once")
+            for name in c.unknown
         )
         out.extend(
-            (tr.name, f"{tr.tier.value} (transitive)", f"via {', '.join(tr.via)}")
-            for tr in self.classification.transitive
+            (tr.name, f"{tier_of(tr.name, tr.tier)} (transitive)", f"via {', '.join(tr.via)}")
+            for tr in c.transitive
         )
         return out
 
@@ -174,6 +188,7 @@ class SplitResult:
 
     def to_json(self) -> dict[str, Any]:
         c = self.classification
+        shown = self.shown()
         return {
             "root": str(self.root),
             "target": self.result.to_json()["target"] if self.result else None,
@@ -181,24 +196,28 @@ class SplitResult:
             "dependencies": [
                 {
                     "name": name,
-                    "tier": p.tier.value,
+                    "tier": shown.get(name, p.tier).value,
                     "group": p.group,
                     "evidence": [str(e) for e in p.evidence],
                 }
                 for name, p in sorted(c.placements.items())
             ],
             "unused": list(c.unused),
+            "unknown": list(c.unknown),
             "missing": [
                 {
                     "name": m.name,
                     "tier": m.tier.value,
+                    "label": m.label,
+                    "optional": m.optional,
                     "modules": list(m.modules),
                     "evidence": [str(e) for e in m.evidence],
                 }
                 for m in c.missing
             ],
             "transitive": [
-                {"name": t.name, "tier": t.tier.value, "via": list(t.via)} for t in c.transitive
+                {"name": t.name, "tier": shown.get(t.name, t.tier).value, "via": list(t.via)}
+                for t in c.transitive
             ],
             "tiers": {t.value: list(self.tiers[t]) for t in Tier},
             "pins": {p.name: str(p.version) for p in self.result.pins} if self.result else {},
@@ -255,7 +274,8 @@ def _classify_only(root: Path, run: Session) -> SplitResult:
     """The classification from the declared dependencies alone: no resolution."""
     settings = run.settings
     project = declared_dependencies(root)
-    names: dict[str, str] = {d.requirement.name: d.group for d in project.dependencies}
+    groups = declared_groups((d.requirement.name, d.group) for d in project.dependencies)
+    names = {str(name): group for name, group in groups.items()}
     run.say(f"reading the newest wheels of {len(names)} declared dependencies")
     wanted: dict[NormalizedName, frozenset[str]] = {}
     for item in project.dependencies:
@@ -308,7 +328,8 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
         )
         tops = weigh(child, result.lock, top_levels=True).top_levels
     scan = _scan(root, run)
-    names: dict[str, str] = {d.requirement.name: d.group for d in project.dependencies}
+    groups = declared_groups((d.requirement.name, d.group) for d in project.dependencies)
+    names = {str(name): group for name, group in groups.items()}
     target = result.lock.target
     graph = dict(result.resolution.dependencies) if result.resolution else {}
     classification = classify(
@@ -320,8 +341,9 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
         python=target.python,
         platform=target.marker_environment()["sys_platform"],
     )
-    tiers_sets = partition_closure(graph, classification.roots_by_tier())
+    tiers_sets = partition_closure(graph, tier_roots(classification))
     tiers = {t: tuple(sorted(tiers_sets.get(t, ()))) for t in Tier}
+    problems = tier_problems(classification, tiers)
     files = {name: str(Path(output) / name) for name in SplitResult.file_names()} if output else {}
     return SplitResult(
         root=root,
@@ -329,6 +351,6 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
         result=result,
         tiers=tiers,
         declared=project.dependencies,
-        warnings=(*result.warnings, *(str(w) for w in scan.warnings)),
+        warnings=(*result.warnings, *(str(w) for w in scan.warnings), *problems),
         files=files,
     )
