@@ -289,6 +289,8 @@ def _builder_stage(
             f"# compilers, because these pins have no wheel for {image.platform}: "
             + ", ".join(sorted(build_from_source))
         )
+        # the builder stage is thrown away: its compilers need no pinned versions
+        lines.append(f"# hadolint ignore={'DL3018' if image.musl else 'DL3008'}")
         if image.musl:
             lines.append("RUN apk add --no-cache build-base")
         else:
