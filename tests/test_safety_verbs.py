@@ -124,3 +124,16 @@ def test_index_of_in_the_config_binds_too(two_indexes, tmp_path) -> None:
     result = api.lock([tmp_path / "requirements.in"], no_cache=True)
     assert {p.name: str(p.version) for p in result.pins} == {"corp-lib": "1.0"}
     assert f"--index-of=corp-lib={private.url}" in result.lock.command
+
+
+def test_a_variable_in_the_index_url_is_kept_literally(private_index, tmp_path, monkeypatch):
+    monkeypatch.setenv("DEPSLIM_TEST_TOKEN", SECRET)
+    url = private_index.url.replace("://", "://ci:${DEPSLIM_TEST_TOKEN}@")
+    source = tmp_path / "requirements.in"
+    source.write_text(f"--index-url {url}\nalpha\n")
+    out = tmp_path / "requirements.txt"
+    code = main(["lock", str(source), "-o", str(out), "--no-config", "--no-cache", "-q"])
+    assert code == 0
+    text = out.read_text()
+    assert "${DEPSLIM_TEST_TOKEN}" in text  # the installer expands it, as pip does
+    assert SECRET not in text

@@ -519,7 +519,9 @@ def test_environment_variables_are_expanded(tmp_path: Path) -> None:
         ),
         environ={"USER_1": "me", "TOKEN": "s3cret", "PKG_VERSION": "2.0", "lower": "x"},
     )
-    assert inputs.index_url == "https://me:s3cret@host/simple"
+    # an index URL keeps its variables: the client expands them for each request, and
+    # the lock names them as written (the secret never reaches a file)
+    assert inputs.index_url == "https://${USER_1}:${TOKEN}@host/simple"
     assert names(inputs) == ["pkg==2.0", 'other; platform_release == "${lower}"']
 
 

@@ -61,6 +61,8 @@ Reader = Callable[[Path], str]
 _COMMENT = re.compile(r"(?<!\S)#.*$")  # "#" at the start or after whitespace
 _COMMENT_LINE = re.compile(r"\s*#")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+#: options whose URL keeps its ``${VAR}``: they are expanded only when a request is made
+_URL_OPTIONS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
 _NEEDS_SHLEX = re.compile(r"[\"'\\]")
 _SHLEX_SPACE = re.compile(r"[ \t\r\n]+")  # what shlex splits on
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
@@ -302,9 +304,16 @@ class _State:
         for line in _logical_lines(text):
             where = Location(path=str(path), line=line.number)
             here = _Here(raw=line.text, where=where, path=path, constraint=constraint)
-            yield from self._parse_line(self._expand(line.text, where), here)
+            expanded = self._expand(line.text, where)  # every variable must be set
+            if line.text.lstrip().startswith(_URL_OPTIONS):
+                # an index or find-links URL keeps its ${VAR} (its credentials, say): the
+                # client expands it for each request, and the lock keeps it as written
+                expanded = line.text
+            yield from self._parse_line(expanded, here)
 
     def _expand(self, text: str, where: Location) -> str:
+        """``text`` with each ``${VAR}`` replaced by its value (an unset one is an error)."""
+
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
             found = self.environ.get(name)
