@@ -324,3 +324,10 @@ def test_layers_counts_lockfile_commits_made_today(tmp_path) -> None:
         git("commit", "-q", "-m", f"b {version}")
     result = api.layers(lock, config=False, offline=True, cache_dir=tmp_path / "cache")
     assert result.sources["history"] == "2 commits"
+
+
+def test_a_flag_is_never_read_as_an_abbreviation_of_another(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["split", ".", "--extra", "gpu"])  # split has no --extra; not --extra-index-url
+    assert info.value.code == 2
+    assert "unrecognized arguments: --extra gpu" in capsys.readouterr().err

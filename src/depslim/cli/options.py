@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["CLI_ONLY", "build_parser", "parse"]
 
@@ -51,7 +52,12 @@ Group = argparse.ArgumentParser | argparse._ArgumentGroup
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors show the usage of the verb being parsed."""
+    """depslim's argument parser: a flag is spelled out in full (``--extra`` must never
+    be read as an abbreviation of ``--extra-index-url``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 # ---- the shared groups -------------------------------------------------------------
