@@ -23,6 +23,7 @@ EDGE_MODULES = {
     "depslim.api._session",
     "depslim.api._locking",
     "depslim.api._sizes",
+    "depslim.api._extras",
     "depslim.settings",
     "depslim.api.lock",
     "depslim.api.report",

@@ -328,6 +328,6 @@ def test_layers_counts_lockfile_commits_made_today(tmp_path) -> None:
 
 def test_a_flag_is_never_read_as_an_abbreviation_of_another(capsys) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["split", ".", "--extra", "gpu"])  # split has no --extra; not --extra-index-url
+        main(["layers", "x.txt", "--extra", "gpu"])  # layers has no --extra-index-url abbreviation
     assert info.value.code == 2
     assert "unrecognized arguments: --extra gpu" in capsys.readouterr().err

@@ -33,6 +33,9 @@ class ConfigValues:
     no_binary: tuple[str, ...] | None = None
     output_file: str | None = None
     format: str | None = None
+    no_extra: tuple[str, ...] | None = None
+    no_group: tuple[str, ...] | None = None
+    only_group: tuple[str, ...] | None = None
     index_of: Mapping[str, str] | None = None
     overrides: tuple[str, ...] | None = None
     constraints: tuple[str, ...] | None = None
@@ -64,6 +67,9 @@ class ConfigValues:
 
 
 # key → (type, allowed values or None)
+#: other spellings of a key (uv's ``extras`` and ``groups``)
+ALIASES = {"extras": "extra", "groups": "group"}
+
 KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "python-version": ("str", None),
     "python-platform": ("str", None),
@@ -81,6 +87,9 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "extra": ("list", None),
     "group": ("list", None),
     "all-extras": ("bool", None),
+    "no-extra": ("list", None),
+    "no-group": ("list", None),
+    "only-group": ("list", None),
     "pre": ("bool", None),
     "allow-build": ("bool", None),
     "cache-dir": ("str", None),
@@ -127,9 +136,10 @@ def parse_settings(
 ) -> ConfigValues:
     """Validate a ``[tool.depslim]`` table; ``source`` is the file name used in errors."""
     values: dict[str, Any] = {}
-    for key, value in table.items():
-        line = _line_of(key, text)
+    for spelled, value in table.items():
+        line = _line_of(spelled, text)
         where = f"{source}:{line}" if line else source
+        key = ALIASES.get(spelled, spelled)
         if key not in KEYS:
             close = difflib.get_close_matches(key, KEYS, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""

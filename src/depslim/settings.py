@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypedDict
 
-from depslim.config import KEYS, ConfigValues, parse_settings
+from depslim.config import ALIASES, KEYS, ConfigValues, parse_settings
 from depslim.credentials import redact_text
 from depslim.errors import InputError
 from depslim.inputs import read_tool_table
@@ -62,6 +62,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "extra": (),
         "group": (),
         "all-extras": False,
+        "no-extra": (),
+        "no-group": (),
+        "only-group": (),
         "pre": False,
         "allow-build": False,
         "no-cache": False,
@@ -113,6 +116,9 @@ class Options(TypedDict, total=False):
     extra: Sequence[str]
     group: Sequence[str]
     all_extras: bool
+    no_extra: Sequence[str]
+    no_group: Sequence[str]
+    only_group: Sequence[str]
     pre: bool
     allow_build: bool
     cache_dir: str | Path
@@ -213,6 +219,9 @@ class Settings:
     extras: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     all_extras: bool = False
+    no_extras: tuple[str, ...] = ()
+    no_groups: tuple[str, ...] = ()
+    only_groups: tuple[str, ...] = ()
     entries: Mapping[str, str] = field(default_factory=_empty)
     exclude: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -302,7 +311,7 @@ def _read_config(path: Path | None) -> tuple[ConfigValues, dict[str, str]]:
         key = stripped.split("=", 1)[0].strip().strip("\"'")
         if in_table and key in table:
             lines[key] = f"{path}:{number}"
-    return values, {k: lines.get(k, str(path)) for k in table}
+    return values, {ALIASES.get(k, k): lines.get(k, str(path)) for k in table}
 
 
 def _read_text(path: Path) -> str:
@@ -481,6 +490,9 @@ def _build(
         extras=tuple(get("extra")),
         groups=tuple(get("group")),
         all_extras=bool(get("all-extras")),
+        no_extras=tuple(get("no-extra")),
+        no_groups=tuple(get("no-group")),
+        only_groups=tuple(get("only-group")),
         entries=MappingProxyType(dict(get("entries"))),
         exclude=tuple(get("exclude")),
         ignore=tuple(get("ignore")),

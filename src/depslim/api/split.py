@@ -14,14 +14,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Unpack
 
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 
+from depslim.api._extras import blame_optional, optional_pin_changes
 from depslim.api._files import display_path, package_version, write_atomic
 from depslim.api._locking import LockRequest, LockResult, resolve_lock
 from depslim.api._session import Session, session_for
 from depslim.api._sizes import newest_facts, weigh
-from depslim.errors import InputError
-from depslim.inputs.declared import Declared, declared_dependencies
+from depslim.errors import (
+    BuildFailedError,
+    BuildRequiredError,
+    IndexAccessError,
+    InputError,
+    NoSolutionError,
+    NotFoundError,
+)
+from depslim.inputs.declared import Declared, DeclaredProject, Selection, declared_dependencies
 from depslim.inputs.write_pyproject import write_tiers_to_pyproject
 from depslim.lockfile import render_requirements_txt
 from depslim.models import Lock
@@ -35,9 +43,17 @@ from depslim.scan import (
     scan_project,
 )
 from depslim.scan.truth import declared_groups, shown_tiers, tier_problems, tier_roots
-from depslim.settings import Options
+from depslim.settings import Options, Settings
 
 __all__ = ["SplitResult", "split"]
+
+_RESOLUTION_FAILURES = (
+    NoSolutionError,
+    BuildFailedError,
+    BuildRequiredError,
+    NotFoundError,
+    IndexAccessError,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -305,27 +321,64 @@ def _classify_only(root: Path, run: Session) -> SplitResult:
     )
 
 
-def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
+def _selected(run: Session, root: Path) -> tuple[DeclaredProject, Settings, bool]:
+    """The project with only the chosen extras and groups (uv's flags; split takes them
+    all by default), the settings to lock them with, and whether main deps come too."""
     settings = run.settings
-    entries = dict(settings.entries)
     project = declared_dependencies(root)
-    run.say(f"locking {len(project.dependencies)} declared dependencies")
+    selection = Selection(
+        extras=settings.extras,
+        groups=settings.groups,
+        all_extras=settings.all_extras,
+        no_extras=settings.no_extras,
+        no_groups=settings.no_groups,
+        only_groups=settings.only_groups,
+        default_all=True,
+        extras_asked="extra" in settings.origins,
+        groups_asked="group" in settings.origins,
+    )
+    extras, groups, main = selection.choose(project)
+    wanted = {"main"} if main else set()
+    wanted |= {f"extra:{canonicalize_name(e)}" for e in extras}
+    wanted |= {f"group:{canonicalize_name(g)}" for g in groups}
+    kept = tuple(d for d in project.dependencies if _group_key(d.group) in wanted)
+    chosen = replace(project, dependencies=kept, extras=extras, groups=groups)
     is_pyproject = project.paths[0].name == "pyproject.toml"
     locking = replace(
         settings,
-        extras=project.extras if is_pyproject else (),
-        groups=project.groups if is_pyproject else (),
+        extras=extras if is_pyproject else (),
+        groups=groups if is_pyproject else (),
+        all_extras=False,
     )
-    with run.with_settings(locking) as child:
-        result = resolve_lock(
-            child,
-            LockRequest(
-                paths=project.paths,
-                verb="split",
-                shown_inputs=(display_path(root),),
-                extra_flags=tuple(f"--entry={k}={v}" for k, v in entries.items()),
-            ),
+    return chosen, locking, main
+
+
+def _group_key(group: str) -> str:
+    kind, _, name = group.partition(":")
+    return f"{kind}:{canonicalize_name(name)}" if name else group
+
+
+def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
+    settings = run.settings
+    entries = dict(settings.entries)
+    project, locking, main = _selected(run, root)
+    run.say(f"locking {len(project.dependencies)} declared dependencies")
+    flags = tuple(f"--entry={k}={v}" for k, v in entries.items())
+    shown = (display_path(root),)
+    if main:
+        request = LockRequest(
+            paths=project.paths, verb="split", shown_inputs=shown, extra_flags=flags
         )
+    else:  # --only-group: the group's requirements alone
+        requirements = tuple(d.requirement for d in project.dependencies)
+        request = LockRequest(
+            requirements=requirements, verb="split", shown_inputs=shown, extra_flags=flags
+        )
+    with run.with_settings(locking) as child:
+        try:
+            result = resolve_lock(child, request)
+        except _RESOLUTION_FAILURES as exc:
+            raise blame_optional(child, exc, project) from None
         tops = weigh(child, result.lock, top_levels=True).top_levels
     scan = _scan(root, run)
     groups = declared_groups((d.requirement.name, d.group) for d in project.dependencies)
@@ -344,6 +397,8 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
     tiers_sets = partition_closure(graph, tier_roots(classification))
     tiers = {t: tuple(sorted(tiers_sets.get(t, ()))) for t in Tier}
     problems = tier_problems(classification, tiers)
+    with run.with_settings(locking) as child:
+        problems += optional_pin_changes(child, project, result, tiers)
     files = {name: str(Path(output) / name) for name in SplitResult.file_names()} if output else {}
     return SplitResult(
         root=root,

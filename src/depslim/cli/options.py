@@ -194,6 +194,48 @@ def add_builds(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_selection(parser: argparse.ArgumentParser, *, split: bool) -> None:
+    """Which extras and groups to take, as uv spells it (split takes all by default)."""
+    default = "every extra and group by default" if split else "none by default"
+    group = parser.add_argument_group(f"what to take from pyproject.toml ({default})")
+    group.add_argument(
+        "--extra",
+        action="append",
+        metavar="NAME",
+        default=_,
+        help="take this optional-dependencies extra (repeatable; config: extras)",
+    )
+    group.add_argument("--all-extras", action="store_true", default=_, help="take every extra")
+    group.add_argument(
+        "--no-extra",
+        action="append",
+        metavar="NAME",
+        default=_,
+        help="leave this extra out (repeatable)",
+    )
+    group.add_argument(
+        "--group",
+        action="append",
+        metavar="NAME",
+        default=_,
+        help="take this PEP 735 dependency group (repeatable; config: groups)",
+    )
+    group.add_argument(
+        "--no-group",
+        action="append",
+        metavar="NAME",
+        default=_,
+        help="leave this dependency group out (repeatable)",
+    )
+    group.add_argument(
+        "--only-group",
+        action="append",
+        metavar="NAME",
+        default=_,
+        help="take only this group, without the main dependencies (repeatable)",
+    )
+
+
 def add_resolution(parser: argparse.ArgumentParser) -> None:
     """Overrides and constraints: for the verbs that resolve (lock, split)."""
     group = parser.add_argument_group("overrides and constraints")
@@ -302,22 +344,8 @@ def _lock(parser: argparse.ArgumentParser) -> None:
         help="requirements (pip-compile's requirements.txt), pylock (PEP 751 pylock.toml) or "
         "json (default: what the output's name implies, else requirements)",
     )
-    group = parser.add_argument_group("what to lock")
-    group.add_argument(
-        "--extra",
-        action="append",
-        metavar="NAME",
-        default=_,
-        help="include an optional-dependencies extra of pyproject.toml (repeatable)",
-    )
-    group.add_argument("--all-extras", action="store_true", default=_, help="include every extra")
-    group.add_argument(
-        "--group",
-        action="append",
-        metavar="NAME",
-        default=_,
-        help="include a PEP 735 dependency group (repeatable)",
-    )
+    add_selection(parser, split=False)
+    group = parser.add_argument_group("re-locking")
     group.add_argument(
         "-U", "--upgrade", action="store_true", help="ignore the pins of the existing output file"
     )
@@ -397,6 +425,7 @@ def _split(parser: argparse.ArgumentParser) -> None:
         default=_,
         help="skip files matching GLOB (repeatable; config: exclude)",
     )
+    add_selection(parser, split=True)
     add_resolution(parser)
     add_index_reading(parser)
 
@@ -498,11 +527,8 @@ def _config(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="where the config search starts, as for a verb's input (default: .)",
     )
-    _lock_only = parser.add_argument_group("what to lock")
-    _lock_only.add_argument("--extra", action="append", metavar="NAME", default=_)
-    _lock_only.add_argument("--group", action="append", metavar="NAME", default=_)
-    _lock_only.add_argument("--all-extras", action="store_true", default=_)
-    _lock_only.add_argument("-o", "--output-file", metavar="FILE", default=_)
+    parser.add_argument("-o", "--output-file", metavar="FILE", default=_)
+    add_selection(parser, split=False)
     add_resolution(parser)
     add_index_reading(parser)
 

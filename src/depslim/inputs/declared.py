@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from depslim.errors import InputError
 from depslim.inputs.files import read_text_file
 from depslim.inputs.managers import read_manager_tables
@@ -20,7 +22,13 @@ from depslim.inputs.pyproject import parse_pyproject
 from depslim.inputs.requirements import parse_requirements
 from depslim.models import InputRequirement
 
-__all__ = ["DEV_REQUIREMENTS", "Declared", "DeclaredProject", "declared_dependencies"]
+__all__ = [
+    "DEV_REQUIREMENTS",
+    "Declared",
+    "DeclaredProject",
+    "Selection",
+    "declared_dependencies",
+]
 
 DEV_REQUIREMENTS = ("requirements-dev.in", "dev-requirements.in", "requirements/dev.in")
 
@@ -105,4 +113,67 @@ def _from_pyproject(pyproject: Path) -> DeclaredProject:
         ]
     return DeclaredProject(
         dependencies=tuple(out), paths=(pyproject,), extras=tuple(extras), groups=tuple(groups)
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Selection:
+    """Which extras and groups to take, with uv's flags' meaning.
+
+    ``extras`` / ``groups`` name the ones asked for (``--extra``, ``--group``);
+    ``all_extras``; ``no_extras`` / ``no_groups`` leave some out; ``only_groups`` takes
+    those groups alone, without the main dependencies or any extra. With nothing asked,
+    ``default_all`` decides: every extra and group (``split``, which tiers the whole
+    project), or none (``lock``); ``extras_asked`` / ``groups_asked`` say that a list
+    was given even if empty (``extras = []`` in the config: none).
+    """
+
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    all_extras: bool = False
+    no_extras: tuple[str, ...] = ()
+    no_groups: tuple[str, ...] = ()
+    only_groups: tuple[str, ...] = ()
+    default_all: bool = False
+    extras_asked: bool = False
+    groups_asked: bool = False
+
+    def choose(self, project: DeclaredProject) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+        """The extras and groups to take from ``project``, and whether its main
+        dependencies come too. A name the project does not declare is an error."""
+        for asked, known, what in (
+            ([*self.extras, *self.no_extras], project.extras, "extra"),
+            ([*self.groups, *self.no_groups, *self.only_groups], project.groups, "group"),
+        ):
+            wrong = sorted({n for n in asked if canonicalize_name(n) not in _normal(known)})
+            if wrong:
+                listing = ", ".join(known) or "none"
+                raise InputError(
+                    f"{project.paths[0]}: no {what} named {', '.join(wrong)} (declared: {listing})"
+                )
+        if self.only_groups:
+            return (), _keep(project.groups, self.only_groups, ()), False
+        asked_extras = self.extras_asked or bool(self.extras)
+        everything = self.default_all and not asked_extras
+        extras = project.extras if self.all_extras or everything else self.extras
+        groups_all = self.default_all and not (self.groups_asked or self.groups)
+        groups = project.groups if groups_all else self.groups
+        return (
+            _keep(project.extras, extras, self.no_extras),
+            _keep(project.groups, groups, self.no_groups),
+            True,
+        )
+
+
+def _normal(names: tuple[str, ...]) -> set[str]:
+    return {canonicalize_name(n) for n in names}
+
+
+def _keep(
+    known: tuple[str, ...], wanted: tuple[str, ...], dropped: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``known`` names that are ``wanted`` and not ``dropped`` (compared normalized)."""
+    want, drop = _normal(wanted), _normal(dropped)
+    return tuple(
+        n for n in known if canonicalize_name(n) in want and canonicalize_name(n) not in drop
     )
