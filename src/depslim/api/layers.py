@@ -110,10 +110,12 @@ class LayersResult:
         *,
         context: str | None = None,
         app_exclude: tuple[str, ...] = (),
+        base_image: str | None = None,
     ) -> str:
         """A full multi-stage Dockerfile: builder, one layer per plan layer, the app last.
 
-        Compilers are installed only for pins that lack a wheel for the target."""
+        Compilers are installed only for pins that lack a wheel for the target;
+        ``base_image`` defaults to the official ``python`` image of the target."""
         return render_dockerfile(
             self.plan,
             target=self.target,
@@ -122,6 +124,7 @@ class LayersResult:
             files=self.filenames(),
             context=context,
             app_exclude=app_exclude,
+            base_image=base_image,
         )
 
     def ordered_text(self) -> str:
@@ -144,6 +147,7 @@ class LayersResult:
         dockerfile: bool = False,
         context: str | Path | None = None,
         dockerignore: bool = True,
+        base_image: str | None = None,
     ) -> list[Path]:
         """Write the layer files and a Dockerfile snippet (or a full Dockerfile) to
         ``folder``, every ``COPY`` path relative to the build ``context`` (default: the
@@ -157,7 +161,7 @@ class LayersResult:
         if dockerfile:
             source = Path(self.lock.source).resolve() if self.lock.source else None
             exclude = (str(source),) if source is not None and source.is_relative_to(base) else ()
-            text = self.dockerfile(where, context=ctx, app_exclude=exclude)
+            text = self.dockerfile(where, context=ctx, app_exclude=exclude, base_image=base_image)
         else:
             text = self.snippet(where, context=ctx)
         written = []

@@ -180,7 +180,12 @@ def run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _done(run)
     _warn(result.warnings, err, args)
     if args.output_dir:
-        written = result.write(args.output_dir, dockerfile=args.dockerfile, context=args.context)
+        written = result.write(
+            args.output_dir,
+            dockerfile=args.dockerfile,
+            context=args.context,
+            base_image=args.base_image,
+        )
         if not args.quiet and not args.json:
             print(f"Wrote {len(written)} files to {args.output_dir}", file=err)
     if args.json:
@@ -190,7 +195,8 @@ def run_layers(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     out.write(layers_table(result))
     if not args.output_dir:
-        out.write("\n" + (result.dockerfile() if args.dockerfile else result.snippet()))
+        text = result.dockerfile(base_image=args.base_image) if args.dockerfile else None
+        out.write("\n" + (text or result.snippet()))
     return 0
 
 

@@ -40,6 +40,7 @@ CLI_ONLY = frozenset(
         "no_compare",
         "dockerfile",
         "context",
+        "base_image",
         "files",
         "tiers_dir",
         "anchor",
@@ -466,6 +467,12 @@ def _layers(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write (or print) a full multi-stage Dockerfile instead of a snippet, and a "
         ".dockerignore in the build context when it has none",
+    )
+    parser.add_argument(
+        "--base-image",
+        metavar="IMAGE",
+        help="the Dockerfile's base image (default: the official python image of the "
+        "target's Python, -slim or -alpine); any image with python3, venv and pip",
     )
     parser.add_argument(
         "--context",
