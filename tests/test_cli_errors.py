@@ -111,3 +111,33 @@ def test_colour_is_forced_by_force_color_and_off_with_no_color(monkeypatch, caps
     monkeypatch.setenv("NO_COLOR", "1")
     assert main(["report", "/dev/zero", "--no-config", "--no-cache"]) == 2
     assert "\x1b[" not in capsys.readouterr().err
+
+
+def test_ctrl_c_while_waiting_on_an_index_is_130_without_a_traceback(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    silent = socket.socket()  # accepts connections (the kernel's backlog), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    source = tmp_path / "requirements.in"
+    source.write_text("anything\n")
+    index = f"http://127.0.0.1:{port}/simple"
+    command = [sys.executable, "-m", "depslim", "lock", str(source), "-o", "-", "--no-config",
+               "--no-cache", "--index-url", index, "--retries", "0"]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        silent.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
