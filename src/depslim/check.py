@@ -14,7 +14,7 @@ from typing import Any
 
 from depslim.scan.records import ImportRecord
 from depslim.scan.roles import Tier
-from depslim.scan.tiers import Classification, Evidence
+from depslim.scan.tiers import Classification, Evidence, Missing
 
 __all__ = [
     "CODES",
@@ -193,54 +193,81 @@ def code_findings(
     Every finding names its subject (never empty) and cites the import or rule that
     decided it in ``evidence``.
     """
+    silenced = _silencer(imports)
+    unknown = tuple(classification.unknown)
+    out = [
+        finding
+        for missing in classification.missing
+        if (finding := _missing_finding(missing, unknown, silenced)) is not None
+    ]
+    out.extend(_declared_findings(classification, declared_at or {}))
+    if expected is not None and api is not None:
+        out.extend(_tier_violations(classification, expected, api, silenced))
+    return out
+
+
+def _silencer(imports: Sequence[ImportRecord]) -> Callable[[Evidence, str], bool]:
+    """Whether the import a piece of evidence cites silences a code with a
+    ``# depslim: ignore[…]`` comment."""
     by_place = {(r.file, r.line): r for r in imports}
-    declared_at = declared_at or {}
 
     def silenced(evidence: Evidence, code: str) -> bool:
         path, line = _split_where(evidence.where)
         record = by_place.get((path or "", line or 0))
         return record is not None and record.is_ignored(code)
 
-    out: list[Finding] = []
-    unknown = tuple(classification.unknown)
-    for missing in classification.missing:
-        if not missing.name or not missing.evidence:
-            continue
-        first = missing.evidence[0]
-        if silenced(first, "DS003"):
-            continue
-        path, line = _split_where(first.where)
-        if missing.modules:
-            what = f"imports {', '.join(missing.modules)}"
-        else:
-            what = f"uses {missing.name} ([{first.rule}] {first.detail})"
-        if missing.uncertain:
-            out.append(
-                Finding(
-                    code="DS007",
-                    path=path,
-                    line=line,
-                    subject=missing.name,
-                    severity="info",
-                    message=f"{what}: provided by {missing.name} if named like it, or by "
-                    f"one of {', '.join(unknown)} (modules unknown offline)",
-                    evidence=_describe(first),
-                )
-            )
-            continue
-        mark = ", optional: the code runs without it" if missing.optional else ""
-        out.append(
-            Finding(
-                code="DS003",
-                path=path,
-                line=line,
-                subject=missing.name,
-                severity="warning" if missing.optional else "error",
-                message=f"{what}, which no declared dependency provides "
-                f"(distribution: {missing.name}, tier {missing.tier.value}{mark})",
-                evidence=_describe(first),
-            )
+    return silenced
+
+
+def _missing_finding(
+    missing: Missing,
+    unknown: Sequence[str],
+    silenced: Callable[[Evidence, str], bool],
+) -> Finding | None:
+    """DS003 for a missing distribution, DS007 when its provider is only a guess that
+    one of the ``unknown`` declared distributions may be; ``None`` when it has no name
+    or evidence, or its import silences DS003."""
+    if not missing.name or not missing.evidence:
+        return None
+    first = missing.evidence[0]
+    if silenced(first, "DS003"):
+        return None
+    path, line = _split_where(first.where)
+    if missing.modules:
+        what = f"imports {', '.join(missing.modules)}"
+    else:
+        what = f"uses {missing.name} ([{first.rule}] {first.detail})"
+    if missing.uncertain:
+        return Finding(
+            code="DS007",
+            path=path,
+            line=line,
+            subject=missing.name,
+            severity="info",
+            message=f"{what}: provided by {missing.name} if named like it, or by "
+            f"one of {', '.join(unknown)} (modules unknown offline)",
+            evidence=_describe(first),
         )
+    mark = ", optional: the code runs without it" if missing.optional else ""
+    return Finding(
+        code="DS003",
+        path=path,
+        line=line,
+        subject=missing.name,
+        severity="warning" if missing.optional else "error",
+        message=f"{what}, which no declared dependency provides "
+        f"(distribution: {missing.name}, tier {missing.tier.value}{mark})",
+        evidence=_describe(first),
+    )
+
+
+def _declared_findings(
+    classification: Classification,
+    declared_at: Mapping[str, tuple[str | None, int | None]],
+) -> list[Finding]:
+    """DS004 for each unused declared distribution, then DS007 for each unknown one,
+    at the place it is declared."""
+    out: list[Finding] = []
     for name in classification.unused:
         path, line = declared_at.get(name, (None, None))
         out.append(
@@ -253,7 +280,7 @@ def code_findings(
                 evidence="no import resolves to its modules and no rule places it",
             )
         )
-    for name in unknown:
+    for name in classification.unknown:
         path, line = declared_at.get(name, (None, None))
         out.append(
             Finding(
@@ -267,8 +294,6 @@ def code_findings(
                 evidence="no cached file list or table row for it; imports left unexplained",
             )
         )
-    if expected is not None and api is not None:
-        out.extend(_tier_violations(classification, expected, api, silenced))
     return out
 
 

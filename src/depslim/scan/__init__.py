@@ -46,7 +46,7 @@ from depslim.scan.tiers import (
     reachable_files,
 )
 from depslim.scan.truth import declared_groups, shown_tiers, tier_problems, tier_roots
-from depslim.scan.walk import iter_project_files, scan_project
+from depslim.scan.walk import ScanOptions, iter_project_files, scan_project
 from depslim.scan.wrappers import Carried, through_dependencies
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "Resolution",
     "Role",
     "RuleHit",
+    "ScanOptions",
     "ScanResult",
     "ScanStats",
     "Tier",

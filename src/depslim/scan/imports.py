@@ -400,38 +400,15 @@ class _Scanner:
             for alias in node.names:
                 self.add(node, alias.name, ctx)
         elif isinstance(node, ast.ImportFrom):
-            names = tuple(a.name for a in node.names)
-            if node.level:
-                resolved = resolve_relative(node.module, node.level, self.package)
-                module = resolved or "." * node.level + (node.module or "")
-                self.add(node, module, ctx, names=names, level=node.level)
-            elif node.module:
-                self.add(node, node.module, ctx, names=names)
+            self.import_from(node, ctx)
         elif isinstance(node, ast.If):
             self.if_(node, ctx)
         elif isinstance(node, ast.Try | ast.TryStar):
             self.try_(node, ctx)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            if self.dynamic:
-                self.exprs(node.decorator_list, ctx)
-                defaults = [d for d in node.args.kw_defaults if d is not None]
-                self.exprs([*node.args.defaults, *defaults], ctx)
-            inner = _function_ctx(node, ctx)
-            end = getattr(node, "end_lineno", None) or node.lineno
-            self.functions.append((node.name, node.lineno, end, inner.scope != node.name))
-            self.body(node.body, inner)
+            self.function_def(node, ctx)
         elif isinstance(node, ast.ClassDef):
-            if self.dynamic:
-                self.exprs([*node.decorator_list, *node.bases], ctx)
-            end = getattr(node, "end_lineno", None) or node.lineno
-            if ctx.lazy or node.decorator_list:
-                # in a function (its methods run when the function does), or decorated
-                # (the decorator may register it): methods take the current scope
-                self.functions.append((node.name, node.lineno, end, True))
-                self.body(node.body, replace(ctx, cls=("", node.lineno, end)))
-            else:
-                self.functions.append((node.name, node.lineno, end, False))
-                self.body(node.body, replace(ctx, cls=(node.name, node.lineno, end)))
+            self.class_def(node, ctx)
         elif isinstance(node, ast.With | ast.AsyncWith):
             if self.dynamic:
                 self.exprs([item.context_expr for item in node.items], ctx)
@@ -452,6 +429,43 @@ class _Scanner:
                 self.settings(node)
             if self.dynamic:
                 self.exprs([node], ctx)
+
+    def import_from(self, node: ast.ImportFrom, ctx: _Ctx) -> None:
+        """``from M import ...``; a relative import is recorded resolved against the
+        file's package when it can be (its level kept), dotted as written otherwise."""
+        names = tuple(a.name for a in node.names)
+        if node.level:
+            resolved = resolve_relative(node.module, node.level, self.package)
+            module = resolved or "." * node.level + (node.module or "")
+            self.add(node, module, ctx, names=names, level=node.level)
+        elif node.module:
+            self.add(node, node.module, ctx, names=names)
+
+    def function_def(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> None:
+        """A function: its decorators and defaults run now, its body lazily."""
+        if self.dynamic:
+            self.exprs(node.decorator_list, ctx)
+            defaults = [d for d in node.args.kw_defaults if d is not None]
+            self.exprs([*node.args.defaults, *defaults], ctx)
+        inner = _function_ctx(node, ctx)
+        end = getattr(node, "end_lineno", None) or node.lineno
+        self.functions.append((node.name, node.lineno, end, inner.scope != node.name))
+        self.body(node.body, inner)
+
+    def class_def(self, node: ast.ClassDef, ctx: _Ctx) -> None:
+        """A class: its body runs now; its methods are scoped by the class, or take the
+        current scope inside a function or under a decorator."""
+        if self.dynamic:
+            self.exprs([*node.decorator_list, *node.bases], ctx)
+        end = getattr(node, "end_lineno", None) or node.lineno
+        if ctx.lazy or node.decorator_list:
+            # in a function (its methods run when the function does), or decorated
+            # (the decorator may register it): methods take the current scope
+            self.functions.append((node.name, node.lineno, end, True))
+            self.body(node.body, replace(ctx, cls=("", node.lineno, end)))
+        else:
+            self.functions.append((node.name, node.lineno, end, False))
+            self.body(node.body, replace(ctx, cls=(node.name, node.lineno, end)))
 
     def if_(self, node: ast.If, ctx: _Ctx) -> None:
         test = node.test

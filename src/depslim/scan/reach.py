@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from depslim.scan.firstparty import ProjectLayout
@@ -141,63 +142,88 @@ def collect_mentions(
     if not todo:
         return MappingProxyType({})
     spans = {scan.file: scan.functions for scan in files if scan.file.endswith(".py")}
-    importers = _importers(files, layout)
-    texts: dict[str, str | None] = {}
-    words: dict[str, frozenset[str]] = {}
-    readers_of: dict[str, frozenset[str]] = {}
-
-    def text_of(file: str) -> str | None:
-        if file not in texts:
-            texts[file] = read_text(file)
-        return texts[file]
-
-    def words_of(file: str) -> frozenset[str]:
-        if file not in words:
-            text = text_of(file)
-            words[file] = frozenset(_IDENT.findall(text)) if text else frozenset()
-        return words[file]
-
-    def readers(file: str) -> frozenset[str]:
-        if file not in readers_of:
-            found = {file}
-            module = layout.module_of.get(file)
-            current = module
-            while current:
-                found |= importers.get(current, set())
-                parent = current.rpartition(".")[0]
-                init = layout.file_of(parent) if parent else None
-                # a package re-exports the module only when its __init__ imports it
-                if init is None or init not in importers.get(current, set()):
-                    break
-                current = parent
-            readers_of[file] = frozenset(found)
-        return readers_of[file]
-
+    source = _Source(layout=layout, importers=_importers(files, layout), read_text=read_text)
     out: dict[tuple[str, str], tuple[tuple[str, int, str | None], ...]] = {}
     checks = 0
     while todo and len(out) < limit:
         file, name = todo.pop()
         if (file, name) in out:
             continue
-        own = [(a, b) for n, a, b, _ in spans.get(file, ()) if n == name]
-        found: list[tuple[str, int, str | None]] = []
-        visible = readers(file)
+        visible = source.readers(file)
         checks += len(visible)
         if checks > budget:
             break
-        for reader in sorted(visible):
-            if name not in words_of(reader):
-                continue
-            text = text_of(reader)
-            for line in find_mentions(text or "", name):
-                if reader == file and any(a <= line <= b for a, b in own):
-                    continue  # the function itself (its def line, recursion)
-                via = enclosing(spans.get(reader, ()), line)
-                found.append((reader, line, via))
-                if via is not None and (reader, via) not in out:
-                    todo.append((reader, via))
+        found = _places(source, spans, file, name, visible)
+        todo.extend(
+            (reader, via)
+            for reader, _, via in found
+            if via is not None and (reader, via) not in out
+        )
         out[(file, name)] = tuple(found)
     return MappingProxyType(out)
+
+
+@dataclass(slots=True, kw_only=True)
+class _Source:
+    """The project's files as the search reads them: each is read, and its identifiers
+    collected, once."""
+
+    layout: ProjectLayout
+    importers: dict[str, set[str]]
+    read_text: Callable[[str], str | None]
+    texts: dict[str, str | None] = field(default_factory=dict)
+    words: dict[str, frozenset[str]] = field(default_factory=dict)
+    readers_of: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def text_of(self, file: str) -> str | None:
+        if file not in self.texts:
+            self.texts[file] = self.read_text(file)
+        return self.texts[file]
+
+    def words_of(self, file: str) -> frozenset[str]:
+        if file not in self.words:
+            text = self.text_of(file)
+            self.words[file] = frozenset(_IDENT.findall(text)) if text else frozenset()
+        return self.words[file]
+
+    def readers(self, file: str) -> frozenset[str]:
+        """The files that can mention a function of ``file``: itself, the files importing
+        its module, and those importing a package whose ``__init__`` re-exports it."""
+        if file not in self.readers_of:
+            found = {file}
+            current = self.layout.module_of.get(file)
+            while current:
+                found |= self.importers.get(current, set())
+                parent = current.rpartition(".")[0]
+                init = self.layout.file_of(parent) if parent else None
+                # a package re-exports the module only when its __init__ imports it
+                if init is None or init not in self.importers.get(current, set()):
+                    break
+                current = parent
+            self.readers_of[file] = frozenset(found)
+        return self.readers_of[file]
+
+
+def _places(
+    source: _Source,
+    spans: Mapping[str, Iterable[tuple[str, int, int, bool]]],
+    file: str,
+    name: str,
+    visible: Iterable[str],
+) -> list[tuple[str, int, str | None]]:
+    """Where the files ``visible`` mention the function ``name`` of ``file`` (not in its
+    own definition), each with the function around the mention (None: module level)."""
+    own = [(a, b) for n, a, b, _ in spans.get(file, ()) if n == name]
+    found: list[tuple[str, int, str | None]] = []
+    for reader in sorted(visible):
+        if name not in source.words_of(reader):
+            continue
+        text = source.text_of(reader)
+        for line in find_mentions(text or "", name):
+            if reader == file and any(a <= line <= b for a, b in own):
+                continue  # the function itself (its def line, recursion)
+            found.append((reader, line, enclosing(spans.get(reader, ()), line)))
+    return found
 
 
 def reached_functions(reached: Iterable[str], mentions: Mentions) -> frozenset[tuple[str, str]]:

@@ -394,6 +394,43 @@ def _sorted(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted(unique, key=lambda e: (e.tier.rank, e.kind != "import", e.where or "")))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Target:
+    """What a classification works from: the scan, the declared groups and resolved
+    graph (both by normalized name), the module map, the ML dependents and the target
+    Python and platform."""
+
+    scan: ScanResult
+    groups: dict[NormalizedName, str]
+    graph: dict[NormalizedName, set[NormalizedName]]
+    modules: ModuleMap
+    ml: frozenset[NormalizedName]
+    python: tuple[int, ...]
+    platform: str | None
+
+    def is_dev_file(self, file: str) -> bool:
+        role = self.scan.roles.get(file)
+        return role is not None and role.role is Role.DEV
+
+    def is_own(self, module: str, file: str) -> bool:
+        return is_stdlib(module, self.python) or self.scan.layout.is_first_party(module, file)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _EntryReach:
+    """The tier of each project file (None: "app, tier by package", when no entries are
+    given) and, with entries, the files each entry reaches, the API's label first.
+    ``live_functions`` caches, per label, the functions its files call; it is filled on
+    first use."""
+
+    file_tier: dict[str, Tier | None]
+    has_entries: bool = False
+    entry_files: frozenset[str] = frozenset()
+    labels: tuple[str, ...] = ()
+    reached: dict[str, frozenset[str]] = field(default_factory=dict)
+    live_functions: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+
+
 def classify(
     scan: ScanResult,
     *,
@@ -415,127 +452,100 @@ def classify(
     Raises :class:`~depslim.errors.InputError` for an entry that is not a module.
     """
     groups = {canonicalize_name(k): v for k, v in declared.items()}
-    graph = {
+    resolved = {
         canonicalize_name(k): {canonicalize_name(d) for d in v} for k, v in (graph or {}).items()
     }
-    modules = modules or ModuleMap.build(declared=groups)
-    layout = scan.layout
-    ml = ml_dependents(graph, frozenset(canonicalize_name(n) for n in ml_family))
-
-    def is_dev_file(file: str) -> bool:
-        role = scan.roles.get(file)
-        return role is not None and role.role is Role.DEV
-
-    # Tier of each project file: None means "app, tier by package" (no entries).
-    file_tier: dict[str, Tier | None] = {}
-    entry_files: set[str] = set()
-    labels: list[str] = []
-    reached: dict[str, frozenset[str]] = {}
-    live_functions: dict[str, frozenset[tuple[str, str]]] = {}
-    if entries:
-        starts = _entry_files(scan, entries)
-        labels = list(starts)
-        reached = {
-            label: reachable_files(scan, starts[label], python=python, platform=platform)
-            for label in labels
-        }
-        entry_files = {f for files in starts.values() for f in files}
-        for f in scan.files:
-            if f.file in reached[labels[0]]:
-                file_tier[f.file] = Tier.BASE
-            elif any(f.file in reached[label] for label in labels[1:]):
-                file_tier[f.file] = Tier.ML
-            else:
-                # Run by no entry point: tests, tools, or code only a developer runs.
-                file_tier[f.file] = Tier.DEV
-    else:
-        for f in scan.files:
-            file_tier[f.file] = Tier.DEV if is_dev_file(f.file) else None
-
-    def scoped_tier(record: ImportRecord) -> tuple[Tier | None, str]:
-        """The tier of a lazy import inside a function, from the entries that mention
-        the function (None: no entry does, the file's tier stands), and the note."""
-        if (
-            not entries
-            or record.scope is None
-            or not record.file.endswith(".py")
-            or (record.file, record.scope) not in scan.mentions
-        ):
-            return None, ""
-        for n, label in enumerate(labels):
-            if label not in live_functions:
-                live_functions[label] = reached_functions(reached[label], scan.mentions)
-            ref = function_reference(record, reached[label], scan.mentions, live_functions[label])
-            if ref is not None:
-                tier = Tier.BASE if n == 0 else Tier.ML
-                return tier, f"in {record.scope}(), referenced at {ref[0]}:{ref[1]} ({label})"
-        # No entry runs the function: the import belongs to no entry, like a file no
-        # entry imports (tests, tools, dead code).
-        return Tier.DEV, f"in {record.scope}(), called by no entry point"
-
-    def tier_for(file: str, name: NormalizedName) -> Tier:
-        # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
-        tier = file_tier[file] if file in file_tier else (Tier.DEV if is_dev_file(file) else None)
-        if tier is None:
-            return Tier.ML if name in ml else Tier.BASE
-        return tier
-
-    def is_own(module: str, file: str) -> bool:
-        return is_stdlib(module, python) or layout.is_first_party(module, file)
-
-    record_tiers: dict[tuple[str, int], Tier] = {}
-    carriers: dict[str, Carried | None] = {}
+    target = _Target(
+        scan=scan,
+        groups=groups,
+        graph=resolved,
+        modules=modules or ModuleMap.build(declared=groups),
+        ml=ml_dependents(resolved, frozenset(canonicalize_name(n) for n in ml_family)),
+        python=python,
+        platform=platform,
+    )
+    reach = _entry_reach(target, entries)
     used = _Acc()  # resolved to a declared distribution
     other = _Acc()  # resolved to an undeclared one (missing or transitive)
-    for record in scan.imports:
-        if (
-            record.is_ignored()
-            or record.level
-            or not record.applies_to(python=python, platform=platform)
-        ):
-            continue
-        if not record.module.strip(".") or is_own(record.module, record.file):
-            continue
-        if record.fallback_for and all(is_stdlib(m, python) for m in record.fallback_for):
-            continue  # the fallback of a stdlib import the target has
-        resolution = modules.resolve(*record.candidates())
-        name = resolution.best
-        scoped, note = scoped_tier(record)
-        if record.typing_only or (record.main_guard and entries and record.file not in entry_files):
-            tier = Tier.DEV
-        elif scoped is not None and file_tier.get(record.file) is not Tier.DEV:
-            tier = scoped
+    record_tiers = _add_imports(target, reach, used, other)
+    _add_rule_hits(target, reach, used, other)
+    _add_required_by(target, used)
+
+    placements = _placements(used, groups)
+    unused, unknown = _unplaced(target, placements, other)
+    missing, transitive = _undeclared(target, other, unknown)
+    return Classification(
+        placements=MappingProxyType(placements),
+        unused=unused,
+        unknown=unknown,
+        missing=missing,
+        transitive=transitive,
+        file_tiers=MappingProxyType(
+            {f: (t if t is not None else Tier.BASE) for f, t in reach.file_tier.items()}
+        ),
+        record_tiers=MappingProxyType(record_tiers),
+    )
+
+
+def _entry_reach(target: _Target, entries: Mapping[str, str] | None) -> _EntryReach:
+    """The tier of each project file: with entries, what the first entry reaches is
+    ``base``, what only the others reach is ``ml``, the rest (run by no entry point:
+    tests, tools, code only a developer runs) is ``dev``; without entries a
+    developer-only file is ``dev`` and the others are tiered by package later."""
+    scan = target.scan
+    if not entries:
+        return _EntryReach(
+            file_tier={f.file: Tier.DEV if target.is_dev_file(f.file) else None for f in scan.files}
+        )
+    starts = _entry_files(scan, entries)
+    labels = tuple(starts)
+    reached = {
+        label: reachable_files(scan, starts[label], python=target.python, platform=target.platform)
+        for label in labels
+    }
+    file_tier: dict[str, Tier | None] = {}
+    for f in scan.files:
+        if f.file in reached[labels[0]]:
+            file_tier[f.file] = Tier.BASE
+        elif any(f.file in reached[label] for label in labels[1:]):
+            file_tier[f.file] = Tier.ML
         else:
-            tier = tier_for(record.file, name)
-        if record.scope is not None and entries:
+            file_tier[f.file] = Tier.DEV
+    return _EntryReach(
+        file_tier=file_tier,
+        has_entries=True,
+        entry_files=frozenset(f for files in starts.values() for f in files),
+        labels=labels,
+        reached=reached,
+    )
+
+
+# ---- imports -------------------------------------------------------------------------
+
+
+def _add_imports(
+    target: _Target, reach: _EntryReach, used: _Acc, other: _Acc
+) -> dict[tuple[str, int], Tier]:
+    """Add the evidence of every third-party import to ``used`` (a declared provider,
+    directly or through a declared wrapper) or ``other`` (undeclared); returns the tier
+    of each import inside a function, by ``(file, line)``, when entries are given."""
+    record_tiers: dict[tuple[str, int], Tier] = {}
+    carriers: dict[str, Carried | None] = {}
+    for record in target.scan.imports:
+        if not _is_third_party(target, record):
+            continue
+        resolution = target.modules.resolve(*record.candidates())
+        tier, note = _import_tier(target, reach, record, resolution.best)
+        if record.scope is not None and reach.has_entries:
             record_tiers[(record.file, record.line)] = tier
-        flags = [
-            f
-            for f, on in (
-                ("lazy", record.lazy),
-                ("optional", record.optional),
-                ("typing", record.typing_only),
-                ("dynamic", record.dynamic),
-                ("__main__", record.main_guard),
-            )
-            if on
-        ]
-        if note:
-            flags.append(note)
-        detail = f"import {record.module}" + (f" ({', '.join(flags)})" if flags else "")
+        detail = _import_detail(record, note)
         evidence = Evidence(tier=tier, kind="import", detail=detail, where=record.where)
         if resolution.declared:
             for dist in resolution.declared:
                 used.add(dist, evidence, record.module)
             continue
         if resolution.prefix not in carriers:
-            carriers[resolution.prefix] = (
-                through_dependencies(
-                    *record.candidates(), graph=graph, module_map=modules, declared=groups
-                )
-                if graph
-                else None
-            )
+            carriers[resolution.prefix] = _carrier(target, record)
         carried = carriers[resolution.prefix]
         if carried is not None:
             used.add(
@@ -545,32 +555,152 @@ def classify(
             )
             if carried.wrapper:
                 continue  # the wrapper's code is the provider's: not a transitive use
-        other.add(name, evidence, resolution.prefix, resolution.source)
+        other.add(resolution.best, evidence, resolution.prefix, resolution.source)
+    return record_tiers
 
+
+def _is_third_party(target: _Target, record: ImportRecord) -> bool:
+    """Whether an import can name a dependency: an absolute import that runs on the
+    target and is neither first-party nor stdlib (nor the fallback of a stdlib import
+    the target has)."""
+    if (
+        record.is_ignored()
+        or record.level
+        or not record.applies_to(python=target.python, platform=target.platform)
+    ):
+        return False
+    if not record.module.strip(".") or target.is_own(record.module, record.file):
+        return False
+    return not (
+        record.fallback_for and all(is_stdlib(m, target.python) for m in record.fallback_for)
+    )
+
+
+def _import_tier(
+    target: _Target, reach: _EntryReach, record: ImportRecord, name: NormalizedName
+) -> tuple[Tier, str]:
+    """The tier an import (resolved to ``name``) asks for, and the note on its function
+    when entry points decided it."""
+    scoped, note = _scoped_tier(target, reach, record)
+    if record.typing_only or (
+        record.main_guard and reach.has_entries and record.file not in reach.entry_files
+    ):
+        return Tier.DEV, note
+    if scoped is not None and reach.file_tier.get(record.file) is not Tier.DEV:
+        return scoped, note
+    return _tier_for(target, reach, record.file, name), note
+
+
+def _scoped_tier(
+    target: _Target, reach: _EntryReach, record: ImportRecord
+) -> tuple[Tier | None, str]:
+    """The tier of a lazy import inside a function, from the entries that mention
+    the function (None: no entry does, the file's tier stands), and the note."""
+    mentions = target.scan.mentions
+    if (
+        not reach.has_entries
+        or record.scope is None
+        or not record.file.endswith(".py")
+        or (record.file, record.scope) not in mentions
+    ):
+        return None, ""
+    for n, label in enumerate(reach.labels):
+        if label not in reach.live_functions:
+            reach.live_functions[label] = reached_functions(reach.reached[label], mentions)
+        ref = function_reference(
+            record, reach.reached[label], mentions, reach.live_functions[label]
+        )
+        if ref is not None:
+            tier = Tier.BASE if n == 0 else Tier.ML
+            return tier, f"in {record.scope}(), referenced at {ref[0]}:{ref[1]} ({label})"
+    # No entry runs the function: the import belongs to no entry, like a file no
+    # entry imports (tests, tools, dead code).
+    return Tier.DEV, f"in {record.scope}(), called by no entry point"
+
+
+def _tier_for(target: _Target, reach: _EntryReach, file: str, name: NormalizedName) -> Tier:
+    """The tier of a file's use of ``name``: the file's tier, or by package (ML family
+    or not) for an app file when no entries are given."""
+    # A config file (Dockerfile, .env, ...) has no import tier: its role decides.
+    if file in reach.file_tier:
+        tier = reach.file_tier[file]
+    else:
+        tier = Tier.DEV if target.is_dev_file(file) else None
+    if tier is None:
+        return Tier.ML if name in target.ml else Tier.BASE
+    return tier
+
+
+def _import_detail(record: ImportRecord, note: str) -> str:
+    """``import MODULE`` followed by the import's flags and note, if any."""
+    flags = [
+        f
+        for f, on in (
+            ("lazy", record.lazy),
+            ("optional", record.optional),
+            ("typing", record.typing_only),
+            ("dynamic", record.dynamic),
+            ("__main__", record.main_guard),
+        )
+        if on
+    ]
+    if note:
+        flags.append(note)
+    return f"import {record.module}" + (f" ({', '.join(flags)})" if flags else "")
+
+
+def _carrier(target: _Target, record: ImportRecord) -> Carried | None:
+    """The declared distribution an undeclared import reaches through the graph."""
+    if not target.graph:
+        return None
+    return through_dependencies(
+        *record.candidates(),
+        graph=target.graph,
+        module_map=target.modules,
+        declared=target.groups,
+    )
+
+
+# ---- rules ---------------------------------------------------------------------------
+
+
+def _add_rule_hits(target: _Target, reach: _EntryReach, used: _Acc, other: _Acc) -> None:
+    """Add the evidence of every rule hit: to ``used`` for a declared distribution, to
+    ``other`` for a strong hit on an undeclared one outside developer files. Add-ons
+    (hits that follow another distribution) are placed last."""
+    groups = target.groups
     hits = apply_rules(
         declared=groups,
-        imports=scan.imports,
-        references=scan.references,
-        modules=modules,
-        is_own=is_own,
-        dev_file=is_dev_file,
+        imports=target.scan.imports,
+        references=target.scan.references,
+        modules=target.modules,
+        is_own=target.is_own,
+        dev_file=target.is_dev_file,
     )
     following: list[RuleHit] = []
     for hit in hits:
         if hit.follows is not None:
             following.append(hit)
             continue
-        tier = hit.tier if hit.tier is not None else tier_for(hit.file or "", hit.name)
+        tier = (
+            hit.tier if hit.tier is not None else _tier_for(target, reach, hit.file or "", hit.name)
+        )
         evidence = Evidence(
             tier=tier, kind="rule", detail=hit.detail, where=hit.where, rule=hit.rule
         )
         if hit.name in groups:
             used.add(hit.name, evidence)
-        elif hit.strong and not (hit.file and is_dev_file(hit.file)):
+        elif hit.strong and not (hit.file and target.is_dev_file(hit.file)):
             # a string in a test (a URL in test data) places a declared dependency but is
             # too weak to call an undeclared one missing
             other.add(hit.name, evidence)
-    # Add-ons take the tier of what loads them, once that one is placed.
+    _add_followers(following, groups, used)
+
+
+def _add_followers(
+    following: Sequence[RuleHit], groups: Mapping[NormalizedName, str], used: _Acc
+) -> None:
+    """Add-ons take the tier of what loads them, once that one is placed."""
     for _ in range(3):
         for hit in following:
             leader = used.evidence.get(hit.follows) if hit.follows else None
@@ -583,14 +713,17 @@ def classify(
             if evidence not in used.evidence.get(hit.name, []):
                 used.add(hit.name, evidence)
 
-    # Declared but never imported, yet required by a used declared dependency (torch
-    # declared to pin its CPU build under sentence-transformers): not unused.
+
+def _add_required_by(target: _Target, used: _Acc) -> None:
+    """Declared but never imported, yet required by a used declared dependency (torch
+    declared to pin its CPU build under sentence-transformers): not unused."""
+    graph = target.graph
     placed_tier = {
         name: min((e.tier for e in found), key=lambda t: t.rank)
         for name, found in used.evidence.items()
     }
     reach = {user: closure(graph, [user]) for user in placed_tier} if graph else {}
-    for name in groups:
+    for name in target.groups:
         if name in used.evidence:
             continue
         for user, tier in sorted(placed_tier.items(), key=lambda kv: (kv[1].rank, kv[0])):
@@ -600,23 +733,47 @@ def classify(
                 )
                 used.add(name, evidence)
 
+
+# ---- results -------------------------------------------------------------------------
+
+
+def _placements(
+    used: _Acc, groups: Mapping[NormalizedName, str]
+) -> dict[NormalizedName, Placement]:
     placements: dict[NormalizedName, Placement] = {}
     for name, found in used.evidence.items():
         ordered = _sorted(found)
         placements[name] = Placement(
             name=name, tier=ordered[0].tier, evidence=ordered, group=groups.get(name, "main")
         )
+    return placements
+
+
+def _unplaced(
+    target: _Target, placements: Mapping[NormalizedName, Placement], other: _Acc
+) -> tuple[tuple[NormalizedName, ...], tuple[NormalizedName, ...]]:
+    """The declared distributions nothing places, as ``(unused, unknown)``.
+
+    Offline, a declared distribution whose modules nobody knows may be what an
+    unexplained import (a name guess, or a table row naming someone else) is: it
+    is unknown, not unused, and those imports are not surely missing either."""
+    groups, graph = target.groups, target.graph
     not_placed = sorted(n for n in groups if n not in placements)
-    # Offline, a declared distribution whose modules nobody knows may be what an
-    # unexplained import (a name guess, or a table row naming someone else) is: it
-    # is unknown, not unused, and those imports are not surely missing either.
     unexplained = any(
         not sources <= {"rule", "metadata"} and name not in closure(graph, groups)
         for name, sources in other.sources.items()
     )
-    unknown = tuple(n for n in not_placed if unexplained and not modules.knows(n))
+    unknown = tuple(n for n in not_placed if unexplained and not target.modules.knows(n))
     unused = tuple(n for n in not_placed if n not in unknown)
+    return unused, unknown
 
+
+def _undeclared(
+    target: _Target, other: _Acc, unknown: Sequence[NormalizedName]
+) -> tuple[tuple[Missing, ...], tuple[Transitive, ...]]:
+    """What is used but not declared: transitive when a declared dependency installs
+    it, missing otherwise."""
+    groups, graph = target.groups, target.graph
     installed = closure(graph, groups)
     missing: list[Missing] = []
     transitive: list[Transitive] = []
@@ -641,15 +798,4 @@ def classify(
                     uncertain=guessed and any(_related(m, d) for m in mods for d in unknown),
                 )
             )
-
-    return Classification(
-        placements=MappingProxyType(placements),
-        unused=unused,
-        unknown=unknown,
-        missing=tuple(missing),
-        transitive=tuple(transitive),
-        file_tiers=MappingProxyType(
-            {f: (t if t is not None else Tier.BASE) for f, t in file_tier.items()}
-        ),
-        record_tiers=MappingProxyType(record_tiers),
-    )
+    return tuple(missing), tuple(transitive)

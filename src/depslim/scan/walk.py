@@ -21,12 +21,12 @@ import time
 import tomllib
 from collections.abc import Iterable, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypedDict, TypeGuard, TypeVar, Unpack
 
-from depslim.scan.firstparty import build_layout, layout_from_json, layout_to_json
+from depslim.scan.firstparty import ProjectLayout, build_layout, layout_from_json, layout_to_json
 from depslim.scan.imports import scan_bytes
 from depslim.scan.indirect import indirect_references
 from depslim.scan.notebooks import scan_notebook
@@ -43,7 +43,14 @@ from depslim.scan.records import (
 from depslim.scan.refs import commands, dockerfile_commands, sqlalchemy_urls
 from depslim.scan.roles import file_role
 
-__all__ = ["CACHE_VERSION", "SKIP_DIRS", "iter_project_files", "scan_project"]
+__all__ = [
+    "CACHE_VERSION",
+    "MAX_FILE_BYTES",
+    "SKIP_DIRS",
+    "ScanOptions",
+    "iter_project_files",
+    "scan_project",
+]
 
 CACHE_VERSION = 5
 SKIP_DIRS = frozenset(
@@ -205,19 +212,66 @@ def _save_cache(path: Path, data: dict[str, Any]) -> None:
 # ---- the scan ------------------------------------------------------------------------
 
 
-def scan_project(
-    root: str | os.PathLike[str],
-    *,
-    excludes: Sequence[str] = (),
-    cache_dir: str | os.PathLike[str] | None = None,
-    files: Iterable[str | os.PathLike[str]] | None = None,
-    workers: int | None = None,
-    parallel_threshold: int = 200,
-    source_roots: Sequence[str] | None = None,
-    project_name: str | None = None,
-    dev_globs: tuple[str, ...] = (),
-    max_file_bytes: int = MAX_FILE_BYTES,
-) -> ScanResult:
+class ScanOptions(TypedDict, total=False):
+    """The keyword options of :func:`scan_project`, all optional.
+
+    ``excludes``: globs on relative paths or names to skip. ``cache_dir``: where the
+    per-file cache lives (``None``, the default: no cache). ``files``: files that are
+    always re-read (as pre-commit passes them). ``workers`` / ``parallel_threshold``:
+    processes for big trees (default: one per CPU; ``1`` forces serial) and the number
+    of files to parse from which they are used (default 200). ``source_roots``,
+    ``project_name`` (default: ``[project].name`` of ``pyproject.toml``) and
+    ``dev_globs`` describe the project's layout and developer-only files.
+    ``max_file_bytes``: source files above this size are not read (default
+    :data:`MAX_FILE_BYTES`).
+    """
+
+    excludes: Sequence[str]
+    cache_dir: str | os.PathLike[str] | None
+    files: Iterable[str | os.PathLike[str]] | None
+    workers: int | None
+    parallel_threshold: int
+    source_roots: Sequence[str] | None
+    project_name: str | None
+    dev_globs: tuple[str, ...]
+    max_file_bytes: int
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyed(Generic[_T]):
+    """A value the cache keeps while its key (a hash of what it depends on) holds."""
+
+    key: str
+    value: _T
+
+
+@dataclass(slots=True)
+class _CacheWork:
+    """The cache as read (``index``: file → ``[size, mtime_ns, key]``, ``entries``: key →
+    scan, ``scanned_at``) and what this scan makes of it: the key of each file
+    (``keys``), the new index, and the scans parsed afresh by file (``fresh``)."""
+
+    index: dict[str, Any]
+    entries: dict[str, Any]
+    scanned_at: int
+    keys: dict[str, str] = field(default_factory=dict)
+    new_index: dict[str, list[Any]] = field(default_factory=dict)
+    fresh: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _SourcePlan:
+    """The source files to parse (``jobs``: path, relative path, package) and those
+    too large to read (``oversized``: relative path → size)."""
+
+    jobs: list[tuple[str, str, str | None]]
+    oversized: dict[str, int]
+
+
+def scan_project(root: str | os.PathLike[str], **options: Unpack[ScanOptions]) -> ScanResult:
     """Scan the project at ``root``.
 
     ``cache_dir`` holds the per-file cache (keyed by content hash; ``None``: no
@@ -227,42 +281,127 @@ def scan_project(
     (default: one per CPU; ``1`` forces serial). ``project_name`` defaults to
     ``[project].name`` of ``root/pyproject.toml``. A file larger than
     ``max_file_bytes`` is not read: it gets a warning naming its size and the cap.
+    :class:`ScanOptions` lists every option; an unknown one raises :exc:`TypeError`.
     """
+    unknown = sorted(options.keys() - ScanOptions.__optional_keys__)
+    if unknown:
+        raise TypeError(f"scan_project() got unexpected keyword arguments: {', '.join(unknown)}")
+    max_file_bytes = options.get("max_file_bytes", MAX_FILE_BYTES)
     root_path = Path(root).resolve()
-    sources, configs = iter_project_files(root_path, excludes=excludes)
+    sources, configs = iter_project_files(root_path, excludes=options.get("excludes", ()))
     extra_warnings: list[ParseWarning] = []
+    project_name = options.get("project_name")
     if project_name is None:
         project_name = _project_name(root_path, extra_warnings)
-    root_package = root_path.name if (root_path / "__init__.py").is_file() else None
+    files = options.get("files")
     forced = {_relative(root_path, f) for f in files} if files is not None else set()
 
+    cache_dir = options.get("cache_dir")
     cache_file = _cache_path(Path(cache_dir), root_path) if cache_dir is not None else None
     cache = _load_cache(cache_file)
-    layout_key = hashlib.sha256(
-        json.dumps([sources, source_roots, root_package, project_name]).encode()
-    ).hexdigest()
-    layout = None
-    cached_layout = cache.get("layout")
-    if isinstance(cached_layout, dict) and cached_layout.get("key") == layout_key:
-        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
-            layout = layout_from_json(cached_layout["value"])
-    if layout is None:
-        layout = build_layout(
-            sources, source_roots=source_roots, root_package=root_package, project_name=project_name
-        )
-    index: dict[str, Any] = cache["index"]
-    entries: dict[str, Any] = cache["entries"]
-    scanned_at = int(cache.get("scanned_at") or 0)
+    layout = _layout(
+        cache,
+        root_path,
+        sources,
+        source_roots=options.get("source_roots"),
+        project_name=project_name,
+    )
+    work = _CacheWork(
+        index=cache["index"],
+        entries=cache["entries"],
+        scanned_at=int(cache.get("scanned_at") or 0),
+    )
     started = time.time_ns()
 
-    keys: dict[str, str] = {}
-    new_index: dict[str, list[Any]] = {}
+    plan = _plan_sources(
+        root_path, sources, layout.value, work, forced=forced, max_file_bytes=max_file_bytes
+    )
+    parallel = _parse(
+        plan.jobs, work, options.get("workers"), options.get("parallel_threshold", 200)
+    )
+    scans = _source_scans(
+        root_path, sources, layout.value, plan, work, max_file_bytes=max_file_bytes
+    )
+    config_scans = [_config_scan(root_path, rel, work) for rel in configs]
+    if extra_warnings:
+        config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
+    mentions = _mentions(
+        cache, root_path, sources, layout=layout, plan=plan, work=work, scans=scans
+    )
+    if cache_file is not None:
+        _save_cache(cache_file, _cache_data(root_path, started, layout, mentions, work))
+
+    dev_globs = options.get("dev_globs", ())
+    roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
+    return ScanResult(
+        mentions=mentions.value,
+        root=str(root_path),
+        files=tuple(scans),
+        config=tuple(config_scans),
+        layout=layout.value,
+        roles=roles,
+        stats=ScanStats(
+            files=len(sources),
+            parsed=len(work.fresh),
+            cached=len(sources) - len(work.fresh) - len(plan.oversized),
+            parallel=parallel,
+        ),
+    )
+
+
+def _layout(
+    cache: dict[str, Any],
+    root: Path,
+    sources: list[str],
+    *,
+    source_roots: Sequence[str] | None,
+    project_name: str | None,
+) -> _Keyed[ProjectLayout]:
+    """The project's layout, from the cache while the source list and settings it was
+    built from are the same."""
+    root_package = root.name if (root / "__init__.py").is_file() else None
+    key = hashlib.sha256(
+        json.dumps([sources, source_roots, root_package, project_name]).encode()
+    ).hexdigest()
+    cached = cache.get("layout")
+    if isinstance(cached, dict) and cached.get("key") == key:
+        with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
+            return _Keyed(key, layout_from_json(cached["value"]))
+    layout = build_layout(
+        sources, source_roots=source_roots, root_package=root_package, project_name=project_name
+    )
+    return _Keyed(key, layout)
+
+
+def _is_current(known: Any, stamp: list[int], scanned_at: int) -> TypeGuard[list[Any]]:
+    """Whether a cache index row ``[size, mtime_ns, key]`` matches the file's stamp and
+    the file did not change too close to the last scan to trust its mtime."""
+    return (
+        isinstance(known, list)
+        and len(known) == 3
+        and known[:2] == stamp
+        and stamp[1] + _RACY_NS < scanned_at
+    )
+
+
+def _plan_sources(
+    root: Path,
+    sources: Sequence[str],
+    layout: ProjectLayout,
+    work: _CacheWork,
+    *,
+    forced: set[str],
+    max_file_bytes: int,
+) -> _SourcePlan:
+    """Answer each source file from the cache where its stamp or content hash is known
+    (filling ``work.keys`` and ``work.new_index``); the rest are jobs to parse, once per
+    distinct content."""
     jobs: list[tuple[str, str, str | None]] = []
     pending: set[str] = set()
     oversized: dict[str, int] = {}
     for rel in sources:
         package = layout.package_of(rel)
-        path = root_path / rel
+        path = root / rel
         try:
             st = path.stat()
         except OSError:
@@ -272,18 +411,15 @@ def scan_project(
             oversized[rel] = st.st_size
             continue
         stamp = [st.st_size, st.st_mtime_ns]
-        known = index.get(rel)
+        known = work.index.get(rel)
         if (
             rel not in forced
-            and isinstance(known, list)
-            and len(known) == 3
-            and known[:2] == stamp
-            and st.st_mtime_ns + _RACY_NS < scanned_at
+            and _is_current(known, stamp, work.scanned_at)
             and str(known[2]).endswith(f":{package or ''}")
-            and known[2] in entries
+            and known[2] in work.entries
         ):
-            keys[rel] = known[2]
-            new_index[rel] = known
+            work.keys[rel] = known[2]
+            work.new_index[rel] = known
             continue
         try:
             data = path.read_bytes()
@@ -291,118 +427,138 @@ def scan_project(
             jobs.append((str(path), rel, package))
             continue
         key = _key(data, package, rel)
-        new_index[rel] = [*stamp, key]
-        if key in entries or key in pending:
-            keys[rel] = key  # known, or the same bytes already queued for a parse
+        work.new_index[rel] = [*stamp, key]
+        if key in work.entries or key in pending:
+            work.keys[rel] = key  # known, or the same bytes already queued for a parse
         else:
             pending.add(key)
             jobs.append((str(path), rel, package))
+    return _SourcePlan(jobs=jobs, oversized=oversized)
 
+
+def _parse(
+    jobs: list[tuple[str, str, str | None]],
+    work: _CacheWork,
+    workers: int | None,
+    parallel_threshold: int,
+) -> bool:
+    """Parse the jobs (in processes for at least ``parallel_threshold`` of them) into
+    ``work``; returns whether processes did any of it."""
     parallel = False
-    fresh: dict[str, dict[str, Any]] = {}
     results: list[tuple[str, tuple[str, dict[str, Any]]]] = []
     if jobs and len(jobs) >= parallel_threshold and workers != 1:
         parallel, results = _parallel(jobs, workers)
     done = {rel for rel, _ in results}
     results.extend((job[1], _scan_one(*job)) for job in jobs if job[1] not in done)
     for rel, (key, scanned) in results:
-        fresh[rel] = scanned
+        work.fresh[rel] = scanned
         if key:
-            entries[key] = scanned
-            keys[rel] = key
-            new_index.setdefault(rel, [0, 0, key])[2] = key
+            work.entries[key] = scanned
+            work.keys[rel] = key
+            work.new_index.setdefault(rel, [0, 0, key])[2] = key
+    return parallel
 
+
+def _source_scans(
+    root: Path,
+    sources: Sequence[str],
+    layout: ProjectLayout,
+    plan: _SourcePlan,
+    work: _CacheWork,
+    *,
+    max_file_bytes: int,
+) -> list[FileScan]:
+    """The scan of each source file, fresh or from the cache (a damaged cache entry
+    is scanned again)."""
     scans: list[FileScan] = []
     for rel in sources:
-        if rel in oversized:
-            scans.append(_oversized(rel, oversized[rel], max_file_bytes))
+        if rel in plan.oversized:
+            scans.append(_oversized(rel, plan.oversized[rel], max_file_bytes))
             continue
-        stored = fresh.get(rel) or entries.get(keys.get(rel, ""))
+        stored = work.fresh.get(rel) or work.entries.get(work.keys.get(rel, ""))
         try:
             scans.append(file_scan_from_json(stored or {}, rel))
         except (KeyError, TypeError, ValueError):
             # A damaged cache entry: scan the file again.
-            key, raw = _scan_one(str(root_path / rel), rel, layout.package_of(rel))
-            fresh[rel] = raw
-            entries[key] = raw
+            key, raw = _scan_one(str(root / rel), rel, layout.package_of(rel))
+            work.fresh[rel] = raw
+            work.entries[key] = raw
             scans.append(file_scan_from_json(raw, rel))
+    return scans
 
-    config_scans: list[FileScan] = []
-    for rel in configs:
-        ckey = f"cfg:{rel}"
-        try:
-            st = (root_path / rel).stat()
-        except OSError:
-            config_scans.append(_scan_config(root_path, rel))
-            continue
-        stamp = [st.st_size, st.st_mtime_ns]
-        known = index.get(ckey)
-        if (
-            isinstance(known, list)
-            and len(known) == 3
-            and known[:2] == stamp
-            and st.st_mtime_ns + _RACY_NS < scanned_at
-            and known[2] in entries
-        ):
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                config_scans.append(file_scan_from_json(entries[known[2]], rel))
-                new_index[ckey] = known
-                keys[ckey] = known[2]
-                continue
-        config_scan = _scan_config(root_path, rel)
-        key = f"{ckey}:{st.st_size}:{st.st_mtime_ns}"
-        entries[key] = to_json(config_scan)
-        new_index[ckey] = [*stamp, key]
-        keys[ckey] = key
-        config_scans.append(config_scan)
-    if extra_warnings:
-        config_scans.append(FileScan(file="pyproject.toml", warnings=tuple(extra_warnings)))
 
-    # Mentions depend on every file: reuse them while no source file changed.
-    mentions_key = hashlib.sha256(
-        json.dumps([layout_key, sorted(keys.get(rel, "") for rel in sources)]).encode()
+def _config_scan(root: Path, rel: str, work: _CacheWork) -> FileScan:
+    """The scan of one config file, from the cache while its stamp is unchanged."""
+    ckey = f"cfg:{rel}"
+    try:
+        st = (root / rel).stat()
+    except OSError:
+        return _scan_config(root, rel)
+    stamp = [st.st_size, st.st_mtime_ns]
+    known = work.index.get(ckey)
+    if _is_current(known, stamp, work.scanned_at) and known[2] in work.entries:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            cached = file_scan_from_json(work.entries[known[2]], rel)
+            work.new_index[ckey] = known
+            work.keys[ckey] = known[2]
+            return cached
+    config_scan = _scan_config(root, rel)
+    key = f"{ckey}:{st.st_size}:{st.st_mtime_ns}"
+    work.entries[key] = to_json(config_scan)
+    work.new_index[ckey] = [*stamp, key]
+    work.keys[ckey] = key
+    return config_scan
+
+
+def _mentions(
+    cache: dict[str, Any],
+    root: Path,
+    sources: Sequence[str],
+    *,
+    layout: _Keyed[ProjectLayout],
+    plan: _SourcePlan,
+    work: _CacheWork,
+    scans: Sequence[FileScan],
+) -> _Keyed[Mentions]:
+    """Where each function is mentioned. Mentions depend on every file: reuse them
+    while no source file changed."""
+    key = hashlib.sha256(
+        json.dumps([layout.key, sorted(work.keys.get(rel, "") for rel in sources)]).encode()
     ).hexdigest()
-    mentions = _cached_mentions(cache.get("mentions"), mentions_key)
+    mentions = _cached_mentions(cache.get("mentions"), key)
     if mentions is None:
         mentions = collect_mentions(
-            scans, layout, lambda rel: None if rel in oversized else _read_text(root_path / rel)
+            scans,
+            layout.value,
+            lambda rel: None if rel in plan.oversized else _read_text(root / rel),
         )
+    return _Keyed(key, mentions)
 
-    if cache_file is not None:
-        live = {k for k in keys.values() if k}
-        _save_cache(
-            cache_file,
-            {
-                "version": CACHE_VERSION,
-                "root": str(root_path),
-                "scanned_at": started,
-                "layout": {"key": layout_key, "value": layout_to_json(layout)},
-                "mentions": {
-                    "key": mentions_key,
-                    "value": [
-                        [f, n, [list(p) for p in places]] for (f, n), places in mentions.items()
-                    ],
-                },
-                "index": {k: v for k, v in new_index.items() if v[2] in live},
-                "entries": {k: v for k, v in entries.items() if k in live},
-            },
-        )
 
-    roles = {rel: file_role(rel, dev_globs=dev_globs) for rel in (*sources, *configs)}
-    return ScanResult(
-        mentions=mentions,
-        root=str(root_path),
-        files=tuple(scans),
-        config=tuple(config_scans),
-        layout=layout,
-        roles=roles,
-        stats=ScanStats(
-            files=len(sources),
-            parsed=len(fresh),
-            cached=len(sources) - len(fresh) - len(oversized),
-            parallel=parallel,
-        ),
-    )
+def _cache_data(
+    root: Path,
+    started: int,
+    layout: _Keyed[ProjectLayout],
+    mentions: _Keyed[Mentions],
+    work: _CacheWork,
+) -> dict[str, Any]:
+    """What the cache file holds after a scan that started at ``started`` (ns): only the
+    index rows and entries this scan used."""
+    live = {k for k in work.keys.values() if k}
+    return {
+        "version": CACHE_VERSION,
+        "root": str(root),
+        "scanned_at": started,
+        "layout": {"key": layout.key, "value": layout_to_json(layout.value)},
+        "mentions": {
+            "key": mentions.key,
+            "value": [
+                [f, n, [list(p) for p in places]] for (f, n), places in mentions.value.items()
+            ],
+        },
+        "index": {k: v for k, v in work.new_index.items() if v[2] in live},
+        "entries": {k: v for k, v in work.entries.items() if k in live},
+    }
 
 
 def _parallel(
