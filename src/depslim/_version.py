@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _dist_version
 
 __all__ = ["package_version"]
 
@@ -12,7 +10,9 @@ __all__ = ["package_version"]
 @cache
 def package_version() -> str:
     """The installed version, or ``0+unknown`` when running from a bare source tree."""
+    from importlib.metadata import PackageNotFoundError, version  # only when asked
+
     try:
-        return _dist_version("depslim")
+        return version("depslim")
     except PackageNotFoundError:
         return "0+unknown"

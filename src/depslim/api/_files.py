@@ -7,12 +7,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from packaging.pylock import is_valid_pylock_path
-
 from depslim._version import package_version
 from depslim.errors import InputError
 from depslim.inputs.files import read_text_file
-from depslim.lockfile import read_lock, read_pylock
 from depslim.models import Lock
 from depslim.target import Target
 
@@ -79,15 +76,29 @@ def read_lock_file(path: str | Path, *, target: Target) -> Lock:
     if not path.exists() and not path.is_symlink():
         raise InputError(f"{path}: no such lockfile (make one with `depslim lock`)")
     text = read_text_file(path, what="lockfile")
-    if is_valid_pylock_path(Path(path.name)):
+    if _is_pylock_name(path.name):
+        from depslim.lockfile.pylock import read_pylock  # TOML only for a pylock.toml
+
         lock = read_pylock(text, source=display_path(path), target=target)
         if not lock.pins and lock.inputs_hash is None:
             raise InputError(f"{path}: no packages for {lock.target} found in it")
     else:
+        from depslim.lockfile.requirements_txt import read_lock
+
         lock = read_lock(text, target=target, source=display_path(path))
         if not lock.pins and lock.inputs_hash is None:  # depslim's empty tier files are fine
             raise InputError(f"{path}: no pinned requirements (name==version) found in it")
     return replace(lock, find_links=tuple(_from_folder(u, path.parent) for u in lock.find_links))
+
+
+def _is_pylock_name(name: str) -> bool:
+    """``pylock.toml`` or ``pylock.NAME.toml`` (PEP 751), without importing the TOML side."""
+    if name == "pylock.toml":
+        return True
+    middle = name.removeprefix("pylock.").removesuffix(".toml")
+    return (
+        name.startswith("pylock.") and name.endswith(".toml") and "." not in middle and bool(middle)
+    )
 
 
 def _is_local_path(location: str) -> bool:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Unpack
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.api._files import read_lock_file
-from depslim.api._locking import fingerprint, lock_overrides
 from depslim.api._session import Session, session_for
 from depslim.check import (
     Finding,
@@ -183,6 +182,8 @@ def _stale(
             groups=flag_values(flags, "group"),
             all_extras="--all-extras" in flags,
         )
+        from depslim.api._locking import fingerprint, lock_overrides  # only for a depslim lock
+
         folder = lock_path.parent
         overrides, _ = lock_overrides(
             [folder / p for p in flag_values(flags, "override")],

@@ -30,8 +30,6 @@ from depslim.errors import (
     NoSolutionError,
     NotFoundError,
 )
-from depslim.lockfile import format_for_output
-from depslim.report import render_report, report_to_json
 from depslim.settings import load_settings
 
 __all__ = ["options_of", "run"]
@@ -106,6 +104,8 @@ def _default_output(first: str) -> str:
 
 
 def run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from depslim.report import render_report, report_to_json
+
     inputs = args.inputs or _default_inputs()
     started = time.monotonic()
     with _session(args, err, inputs[0]) as run:
@@ -113,6 +113,8 @@ def run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output = settings.output_file
         if output is None and not args.json:
             output = _default_output(inputs[0])
+        from depslim.lockfile.pylock import format_for_output
+
         fmt = format_for_output(output, settings.output_format)  # a mismatch fails early
         try:
             result = api.lock(
@@ -158,6 +160,8 @@ def run_lock(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from depslim.report import render_report, report_to_json
+
     with _session(args, err, args.lockfile) as run:
         try:
             size_report = api.report(args.lockfile, compare=not args.no_compare, session=run)
