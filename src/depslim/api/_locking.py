@@ -280,15 +280,7 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     :class:`~depslim.errors.IndexAccessError` (network/index failure).
     """
     settings = session.settings
-    if request.paths:
-        declared = read_inputs(
-            request.paths,
-            extras=settings.extras,
-            groups=settings.groups,
-            all_extras=settings.all_extras,
-        )
-    else:
-        declared = Inputs(requirements=request.requirements)
+    declared = _declared(settings, request)
     plan = _plan(settings, declared)
     overrides, override_notes = lock_overrides(
         settings.overrides, settings.constraints, request.paths
@@ -341,12 +333,7 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
     except IndexAccessError as exc:
         raise _with_torch_hint(exc, routing, plan.policy) from None
     warnings += _gpu_warnings(resolution, roots, plan.policy)
-    warnings += [y.message for y in yanked_pins(resolution)]
-    if any(p.url and p.url.startswith("git+") for p in pins):
-        warnings.append(
-            "the lock pins a git reference: pip cannot install it with --require-hashes "
-            "(it cannot hash a repository); uv can"
-        )
+    warnings += _pin_warnings(resolution, pins)
     lock = _build_lock(request, settings, plan, routing, pins, swaps, overrides)
     return LockResult(
         lock=lock,
@@ -354,6 +341,30 @@ def resolve_lock(session: Session, request: LockRequest) -> LockResult:
         resolution=resolution,
         swaps=tuple(sorted(swaps.values(), key=str)),
     )
+
+
+def _declared(settings: Settings, request: LockRequest) -> Inputs:
+    """The request's inputs: its files read with the settings' extras and groups, or
+    its requirements as given."""
+    if not request.paths:
+        return Inputs(requirements=request.requirements)
+    return read_inputs(
+        request.paths,
+        extras=settings.extras,
+        groups=settings.groups,
+        all_extras=settings.all_extras,
+    )
+
+
+def _pin_warnings(resolution: Resolution, pins: Sequence[Pin]) -> list[str]:
+    """Yanked releases pinned exactly, and git pins pip cannot install with hashes."""
+    warnings = [y.message for y in yanked_pins(resolution)]
+    if any(p.url and p.url.startswith("git+") for p in pins):
+        warnings.append(
+            "the lock pins a git reference: pip cannot install it with --require-hashes "
+            "(it cannot hash a repository); uv can"
+        )
+    return warnings
 
 
 def _build_lock(  # noqa: PLR0917 - private; one call site names every argument

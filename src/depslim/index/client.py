@@ -1117,10 +1117,7 @@ class IndexClient:
                     "run once without --offline",
                     url=url,
                 )
-            self._http.event("page-cached", url)
-            if cached.status in _ABSENT:
-                return cached.status, None
-            return 200, parse(self._from_cache(cached, url))
+            return self._cached_answer(url, cached, parse)
         if (
             revalidate
             and self.settings.honor_max_age
@@ -1129,11 +1126,8 @@ class IndexClient:
         ):
             # The index said this copy stays current for max-age seconds (PyPI: 600),
             # as pip and uv honour it: no request at all.
-            self._http.event("page-cached", url)
-            if cached.status in _ABSENT:
-                return cached.status, None
             try:
-                return 200, parse(self._from_cache(cached, url))
+                return self._cached_answer(url, cached, parse)
             except IndexAccessError:
                 return self._fetch_page(url, accept, parse, revalidate=False)
         headers = {"Accept": accept}
@@ -1143,6 +1137,23 @@ class IndexClient:
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
         self._http.event("page", url)
+        response, body = self._get_page(url, headers)
+        if response.status_code == 304:
+            return self._not_modified(
+                url, accept, parse, cached=cached, response=response, headers=headers
+            )
+        return self._fresh_answer(url, cached, parse, response, body)
+
+    def _cached_answer(
+        self, url: str, cached: CachedPage, parse: Callable[[_Fetched], T]
+    ) -> tuple[int, T | None]:
+        """The stored answer, without a request."""
+        self._http.event("page-cached", url)
+        if cached.status in _ABSENT:
+            return cached.status, None
+        return 200, parse(self._from_cache(cached, url))
+
+    def _get_page(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
         max_bytes = self.settings.max_page_size
 
         def consume(response: httpx.Response, deadline: _Deadline) -> tuple[httpx.Response, bytes]:
@@ -1151,30 +1162,51 @@ class IndexClient:
                 body = self._http.read(response, deadline, max_bytes=max_bytes, what="page")
             return response, body
 
-        response, body = self._http.request(
+        return self._http.request(
             url, ok=frozenset({200, 304, *_ABSENT}), consume=consume, headers=headers
         )
+
+    def _not_modified(
+        self,
+        url: str,
+        accept: str,
+        parse: Callable[[_Fetched], T],
+        *,
+        cached: CachedPage | None,
+        response: httpx.Response,
+        headers: Mapping[str, str],
+    ) -> tuple[int, T | None]:
+        """A 304: the stored copy is current (its fetch time renewed only with a max-age)."""
+        conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+        if cached is None or not conditional:
+            raise IndexAccessError(
+                f"GET {redact_url(url)}: 304 Not Modified for a page never fetched", url=url
+            )
+        self._http.event("page-cached", url)
+        try:
+            revalidated = parse(self._from_cache(cached, url))
+        except IndexAccessError:
+            # The stored copy no longer parses (e.g. a newer depslim is stricter).
+            return self._fetch_page(url, accept, parse, revalidate=False)
+        max_age = _max_age(response.headers.get("cache-control"))
+        if self.cache is not None and (max_age or cached.max_age):
+            # Only a copy with a max-age needs its new fetch time: never rewrite
+            # an entry that would not change.
+            whole = self.cache.get_page(url) if cached.partial else cached
+            if whole is not None and whole.sha256 == cached.sha256:
+                self.cache.put_page(replace(whole, fetched_at=time.time(), max_age=max_age))
+        return 200, revalidated
+
+    def _fresh_answer(
+        self,
+        url: str,
+        cached: CachedPage | None,
+        parse: Callable[[_Fetched], T],
+        response: httpx.Response,
+        body: bytes,
+    ) -> tuple[int, T | None]:
+        """A new answer: parsed first, then stored unless it changes nothing."""
         status = response.status_code
-        if status == 304:
-            conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
-            if cached is None or not conditional:
-                raise IndexAccessError(
-                    f"GET {redact_url(url)}: 304 Not Modified for a page never fetched", url=url
-                )
-            self._http.event("page-cached", url)
-            try:
-                revalidated = parse(self._from_cache(cached, url))
-            except IndexAccessError:
-                # The stored copy no longer parses (e.g. a newer depslim is stricter).
-                return self._fetch_page(url, accept, parse, revalidate=False)
-            max_age = _max_age(response.headers.get("cache-control"))
-            if self.cache is not None and (max_age or cached.max_age):
-                # Only a copy with a max-age needs its new fetch time: never rewrite
-                # an entry that would not change.
-                whole = self.cache.get_page(url) if cached.partial else cached
-                if whole is not None and whole.sha256 == cached.sha256:
-                    self.cache.put_page(replace(whole, fetched_at=time.time(), max_age=max_age))
-            return 200, revalidated
         content_type = response.headers.get("content-type", "")
         page = None
         if status == 200:
