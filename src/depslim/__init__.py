@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     )
     from depslim.errors import (
         BuildFailedError,
+        Conflict,
         BuildRequiredError,
         DepslimError,
         HashMismatchError,
@@ -74,6 +75,7 @@ _WHERE = {
     ),
     "depslim.errors": (
         "BuildFailedError",
+        "Conflict",
         "BuildRequiredError",
         "DepslimError",
         "HashMismatchError",
@@ -92,6 +94,7 @@ __all__ = [
     "BuildFailedError",
     "BuildRequiredError",
     "CheckResult",
+    "Conflict",
     "DepslimError",
     "HashMismatchError",
     "IndexAccessError",
