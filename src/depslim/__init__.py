@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     )
     from depslim.errors import (
         BuildFailedError,
-        Conflict,
         BuildRequiredError,
+        Conflict,
         DepslimError,
         HashMismatchError,
         IndexAccessError,
