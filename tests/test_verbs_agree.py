@@ -331,3 +331,26 @@ def test_a_flag_is_never_read_as_an_abbreviation_of_another(capsys) -> None:
         main(["layers", "x.txt", "--extra", "gpu"])  # layers has no --extra-index-url abbreviation
     assert info.value.code == 2
     assert "unrecognized arguments: --extra gpu" in capsys.readouterr().err
+
+
+def test_one_index_client_serves_a_whole_command(tmp_path, make_index, monkeypatch) -> None:
+    """`lock --report` (lock, sizes, PyPI baseline) opens one client; views share it."""
+    from depslim.index.client import IndexClient
+
+    opened: list[object] = []
+    original = IndexClient.__init__
+
+    def counting(self: IndexClient, *args: object, **kwargs: object) -> None:
+        opened.append(self)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(IndexClient, "__init__", counting)  # a spy: the real client runs
+    pypi = make_index([*PYPI, ("torch", "2.3.0", ["numpy"], {"tag": CP311_LINUX})])
+    torch = make_index(TORCH_CPU, pytorch_style=True)
+    source = tmp_path / "requirements.in"
+    source.write_text("fastapi\ntorch\n")
+    flags = ["--index-url", pypi.url, "--torch-index-url", torch.url, "--no-config"]
+    code = main(["lock", str(source), "-o", str(tmp_path / "out.txt"), "--report", "-q",
+                 "--cache-dir", str(tmp_path / "c"), *flags])  # fmt: skip
+    assert code == 0
+    assert len(opened) == 1
