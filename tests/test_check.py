@@ -128,3 +128,38 @@ def test_tier_locks_alone_give_the_graph(project) -> None:
     root, cache, *_ = project
     (root / "requirements.txt").unlink()
     assert codes(root, cache) == []
+
+
+def test_a_kept_answer_follows_every_change(project) -> None:
+    """Warm runs answer from the last result, and any edit or learned module ends it."""
+    root, cache, *_ = project
+    assert codes(root, cache) == []
+    kept = list((cache / "check-v1").glob("*.json"))
+    assert len(kept) == 1
+    assert codes(root, cache) == []  # answered from the kept result
+    assert list((cache / "check-v1").glob("*.json")) == kept
+    api_module = root / "src" / "shop" / "api.py"
+    api_module.write_text("import torch\n" + api_module.read_text())
+    assert ("DS005", "src/shop/api.py", 1) in codes(root, cache)  # the edit is seen
+    (root / "tests" / "test_api.py").write_text("import not_declared_anywhere\n")
+    found = codes(root, cache)
+    assert any(code == "DS003" and path == "tests/test_api.py" for code, path, _ in found)
+
+
+def test_a_kept_answer_ends_when_unknown_modules_are_learned(project) -> None:
+    from depslim.index.cache import Cache
+
+    root, cache, *_ = project
+    store = Cache(cache)
+    lock = (root / "requirements.txt").read_text()
+    digest = lock.split("--hash=sha256:", 1)[1][:64]
+    facts_dir = cache / "facts-v1"
+    shutil.rmtree(facts_dir, ignore_errors=True)  # nothing known about any wheel
+    first = api.check(root, cache_dir=cache)
+    answer = json.loads(next((cache / "check-v1").glob("*.json")).read_text())
+    assert digest in answer["unknown"]
+    store.put_file_facts(digest, {"top_level": ["anything"], "installed_size": 1})
+    second = api.check(root, cache_dir=cache)  # recomputed, not the kept answer
+    answer = json.loads(next((cache / "check-v1").glob("*.json")).read_text())
+    assert digest not in answer["unknown"]
+    assert isinstance(first.findings, tuple) and isinstance(second.findings, tuple)

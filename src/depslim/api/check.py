@@ -10,6 +10,9 @@ cache ``lock``/``split`` filled (keyed by the wheels' hashes), else the bundled 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from depslim.api._files import read_lock_file
+from depslim._version import package_version
+from depslim.api._files import read_lock_file, write_atomic
 from depslim.api._session import Session, session_for
 from depslim.check import (
     Finding,
@@ -44,6 +48,7 @@ from depslim.scan import (
     scan_project,
 )
 from depslim.scan.truth import declared_groups, shown_tiers
+from depslim.scan.walk import iter_project_files
 from depslim.settings import Options, Settings
 from depslim.target import Target
 
@@ -148,7 +153,7 @@ def _check(
         declared = ()
     scanned = 0
     if declared:
-        scanned, code = _code(root, run, files, declared, lock=lock, tier_locks=tier_locks)
+        scanned, code = _code_answered(root, run, files, declared, lock=lock, tier_locks=tier_locks)
         findings += code
     kept = without_ignored(findings, settings.ignore)
     return CheckResult(
@@ -242,6 +247,90 @@ def _code(
         entries=entries,
     )
     return len(scan.files), findings
+
+
+def _code_answered(
+    root: Path,
+    run: Session,
+    files: Sequence[str] | None,
+    declared: Sequence[Declared],
+    *,
+    lock: Lock | None,
+    tier_locks: Mapping[Tier, Lock],
+) -> tuple[int, list[Finding]]:
+    """:func:`_code`, answered from the last run when nothing it reads has changed.
+
+    The answer is kept under a fingerprint of everything the code checks read: every
+    project file's size and modification time, the declared dependencies, the locks'
+    pins, the settings and depslim's version. Top-level modules learned since (a
+    ``split`` online) are the one input outside it: the answer records which pins'
+    modules were unknown and is used only while they still are.
+    """
+    folder = None if run.cache_dir is None else run.cache_dir / "check-v1"
+    locks = [one for one in (lock, *tier_locks.values()) if one is not None]
+    key = _code_key(root, run.settings, declared, locks) if folder is not None else ""
+    if folder is not None:
+        kept = _kept_answer(folder / f"{key}.json", run.cache)
+        if kept is not None:
+            return kept
+    scanned, findings = _code(root, run, files, declared, lock=lock, tier_locks=tier_locks)
+    if folder is not None and run.cache is not None:
+        unknown = [h for one in locks for p in one.pins for h in p.hashes
+                   if not _has_facts(run.cache, h)]  # fmt: skip
+        answer = {"scanned": scanned, "findings": findings_to_json(findings), "unknown": unknown}
+        with contextlib.suppress(InputError):  # a read-only cache only costs the next run
+            write_atomic(folder / f"{key}.json", json.dumps(answer))
+    return scanned, findings
+
+
+def _code_key(
+    root: Path, settings: Settings, declared: Sequence[Declared], locks: Sequence[Lock]
+) -> str:
+    digest = hashlib.sha256(package_version().encode())
+    shown = {r["key"]: r["value"] for r in settings.explain()}
+    digest.update(json.dumps([str(root), shown], sort_keys=True, default=str).encode())
+    sources, configs = iter_project_files(root, excludes=list(settings.exclude))
+    for rel in (*sources, *configs):
+        try:
+            stat = (root / rel).stat()
+        except OSError:
+            continue
+        digest.update(f"{rel}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for item in declared:
+        digest.update(f"{item.group}\0{item.requirement.requirement}\n".encode())
+    for one in locks:
+        digest.update(f"{one.source}\0{one.command}\n".encode())
+        for pin in one.pins:
+            digest.update(f"{pin.name}=={pin.version} {pin.hashes} {pin.via}\n".encode())
+    return digest.hexdigest()
+
+
+def _has_facts(cache: Cache, digest: str) -> bool:
+    facts = cache.get_file_facts(digest)
+    return bool(facts) and "top_level" in (facts or {})
+
+
+def _kept_answer(path: Path, cache: Cache | None) -> tuple[int, list[Finding]] | None:
+    """The kept answer at ``path``, unless a pin's modules have been learned since."""
+    try:
+        answer = json.loads(path.read_text(encoding="utf-8"))
+        if cache is not None and any(_has_facts(cache, h) for h in answer["unknown"]):
+            return None
+        findings = [
+            Finding(
+                code=f["code"],
+                message=f["message"],
+                path=f["path"],
+                line=f["line"],
+                subject=f["subject"],
+                evidence=f["evidence"],
+                severity=f["severity"],
+            )
+            for f in answer["findings"]
+        ]
+        return int(answer["scanned"]), findings
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _no_lock(target: Target) -> Lock:
