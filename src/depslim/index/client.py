@@ -286,22 +286,37 @@ class _Http:
     ) -> None:
         self.settings = settings
         self._on_event = on_event
-        self.client = httpx.Client(
-            transport=transport,
-            timeout=httpx.Timeout(settings.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": settings.user_agent},
-            # As many kept alive as may be open: httpcore closes an idle connection
-            # whenever more connections than that exist at all (idle or not), and a
-            # new TLS handshake costs more than the connection it saves.
-            limits=httpx.Limits(
-                max_connections=settings.concurrency * 2,
-                max_keepalive_connections=settings.concurrency * 2,
-            ),
-        )
+        self._transport = transport
+        self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """The connection pool, opened on the first request (an offline run or one
+        answered from the cache never loads TLS certificates)."""
+        with self._client_lock:
+            if self._client is None:
+                settings = self.settings
+                self._client = httpx.Client(
+                    transport=self._transport,
+                    timeout=httpx.Timeout(settings.timeout),
+                    follow_redirects=False,
+                    headers={"User-Agent": settings.user_agent},
+                    # As many kept alive as may be open: httpcore closes an idle
+                    # connection whenever more connections than that exist at all (idle
+                    # or not), and a new TLS handshake costs more than the one it saves.
+                    limits=httpx.Limits(
+                        max_connections=settings.concurrency * 2,
+                        max_keepalive_connections=settings.concurrency * 2,
+                    ),
+                )
+            return self._client
 
     def close(self) -> None:
-        self.client.close()
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def event(self, kind: str, url: str) -> None:
         if self._on_event is not None:

@@ -135,6 +135,8 @@ def yanked_allowed(version: Version, pins: frozenset[Version]) -> bool:
     As ``==`` matches it, a pin without a local label (``torch==2.5.1``) pins the
     local builds of that version too (``2.5.1+cpu``).
     """
+    if not pins:
+        return False
     if version in pins:
         return True
     if version.local is None:
