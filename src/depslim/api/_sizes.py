@@ -13,13 +13,12 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from depslim.api._session import Session
 from depslim.credentials import redact_url
-from depslim.errors import DepslimError, IndexAccessError
+from depslim.errors import DepslimError, IndexAccessError, InputError
 from depslim.index.binding import bind_projects
 from depslim.index.client import IndexClient
 from depslim.index.routing import Routing, bound_routing, looks_like_pytorch_index
@@ -184,7 +183,6 @@ def newest_facts(session: Session, wanted: Mapping[NormalizedName, frozenset[str
     settings = session.settings
     client = session.client(lock_routing(Lock(target=settings.target, pins=()), settings))
     target = settings.target
-    env = dict(target.marker_environment())
     names = sorted(wanted)
     client.prefetch(names)
 
@@ -205,7 +203,7 @@ def newest_facts(session: Session, wanted: Mapping[NormalizedName, frozenset[str
             requires = {
                 canonicalize_name(r.name)
                 for r in client.metadata(best).requires_dist
-                if _holds(r, env, wanted[name])
+                if _holds(r, target, wanted[name])
             }
             return name, list(client.file_facts(best).top_level), requires
         except DepslimError:
@@ -219,17 +217,13 @@ def newest_facts(session: Session, wanted: Mapping[NormalizedName, frozenset[str
     )
 
 
-def _holds(requirement: Requirement, env: Mapping[str, str], extras: frozenset[str]) -> bool:
-    """Whether ``requirement`` applies on the target with one of ``extras`` (or none)."""
-    if requirement.marker is None:
-        return True
-    for extra in ("", *sorted(extras)):
-        try:
-            if requirement.marker.evaluate({**env, "extra": extra}):
-                return True
-        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-            return False
-    return False
+def _holds(requirement: Requirement, target: Target, extras: frozenset[str]) -> bool:
+    """Whether ``requirement`` applies on the target with one of ``extras`` (or none);
+    a marker no installer can evaluate does not."""
+    try:
+        return target.marker_applies(requirement.marker, ("", *sorted(extras)))
+    except InputError:
+        return False
 
 
 def _unknown(pin: Pin) -> ReportRow | None:

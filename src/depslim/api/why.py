@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Unpack
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -16,6 +15,7 @@ from depslim.api._sizes import weigh
 from depslim.errors import DepslimError, InputError
 from depslim.models import Lock
 from depslim.settings import Options
+from depslim.target import Target
 from depslim.why import Chain, Step, find_chains, render_why, why_to_json
 
 __all__ = ["WhyResult", "why"]
@@ -87,13 +87,12 @@ def why(
             run.close()
 
 
-def _applies(requirement: Requirement, env: dict[str, str]) -> bool:
-    """Whether a requirement's marker holds on the target (extras aside)."""
-    if requirement.marker is None:
-        return True
+def _applies(requirement: Requirement, target: Target) -> bool:
+    """Whether a requirement's marker holds on the target (extras aside); a marker no
+    installer can evaluate does not."""
     try:
-        return requirement.marker.evaluate({**env, "extra": ""})
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return target.marker_applies(requirement.marker)
+    except InputError:
         return False
 
 
@@ -109,7 +108,6 @@ def _from_index(
     sized = weigh(run, part, links=True)
     installed = {NormalizedName(r.name): r.installed_size for r in sized.rows}
     edges: dict[tuple[NormalizedName, NormalizedName], str] = {}
-    env = dict(lock.target.marker_environment())
     client = run.client(sized.routing) if sized.routing is not None else None
     if client is None:
         return edges, installed, sized.warnings
@@ -118,7 +116,9 @@ def _from_index(
             metadata = client.metadata(link)
         except DepslimError:
             continue
-        for requirement in sorted(metadata.requires_dist, key=lambda r: not _applies(r, env)):
+        for requirement in sorted(
+            metadata.requires_dist, key=lambda r: not _applies(r, lock.target)
+        ):
             child = canonicalize_name(requirement.name)
             if child in involved:
                 edges.setdefault((parent, child), str(requirement))
