@@ -219,8 +219,9 @@ def _code(
     *,
     lock: Lock | None,
     tier_locks: Mapping[Tier, Lock],
-) -> tuple[int, list[Finding]]:
-    """DS003 to DS005 (and notes): the code's imports against the declared dependencies."""
+) -> tuple[int, list[Finding], list[str]]:
+    """DS003 to DS005 (and notes): the code's imports against the declared dependencies;
+    also the hashes of the pins whose modules are not known yet."""
     settings = run.settings
     scan = scan_project(
         root,
@@ -236,17 +237,19 @@ def _code(
             entries = dict(item.split("=", 1) for item in recorded if "=" in item)
             break
     target = (lock or next(iter(tier_locks.values()), None) or _no_lock(settings.target)).target
+    locks = [one for one in (lock, *tier_locks.values()) if one is not None]
+    top_levels, unknown = _top_levels(locks, run.cache)
     findings = _code_findings(
         root,
         scan=scan,
         declared=declared,
-        locks=[one for one in (lock, *tier_locks.values()) if one is not None],
+        locks=locks,
         tier_locks=tier_locks,
-        cache=run.cache,
+        top_levels=top_levels,
         target=target,
         entries=entries,
     )
-    return len(scan.files), findings
+    return len(scan.files), findings, unknown
 
 
 def _code_answered(
@@ -273,10 +276,8 @@ def _code_answered(
         kept = _kept_answer(folder / f"{key}.json", run.cache)
         if kept is not None:
             return kept
-    scanned, findings = _code(root, run, files, declared, lock=lock, tier_locks=tier_locks)
-    if folder is not None and run.cache is not None:
-        unknown = [h for one in locks for p in one.pins for h in p.hashes
-                   if not _has_facts(run.cache, h)]  # fmt: skip
+    scanned, findings, unknown = _code(root, run, files, declared, lock=lock, tier_locks=tier_locks)
+    if folder is not None:
         answer = {"scanned": scanned, "findings": findings_to_json(findings), "unknown": unknown}
         with contextlib.suppress(InputError):  # a read-only cache only costs the next run
             write_atomic(folder / f"{key}.json", json.dumps(answer))
@@ -307,7 +308,7 @@ def _code_key(
 
 def _has_facts(cache: Cache, digest: str) -> bool:
     facts = cache.get_file_facts(digest)
-    return bool(facts) and "top_level" in (facts or {})
+    return facts is not None and "top_level" in facts
 
 
 def _kept_answer(path: Path, cache: Cache | None) -> tuple[int, list[Finding]] | None:
@@ -350,21 +351,27 @@ def _graph(locks: Sequence[Lock]) -> dict[NormalizedName, set[NormalizedName]]:
     return graph
 
 
-def _top_levels(locks: Sequence[Lock], cache: Cache | None) -> dict[NormalizedName, list[str]]:
+def _top_levels(
+    locks: Sequence[Lock], cache: Cache | None
+) -> tuple[dict[NormalizedName, list[str]], list[str]]:
     """Top-level modules of the pinned wheels, recorded in the cache by their hashes (a
-    recorded empty list is known too: a wrapper distribution ships no module)."""
+    recorded empty list is known too: a wrapper distribution ships no module), and the
+    hashes of the pins none of whose files are known yet."""
     if cache is None:
-        return {}
+        return {}, []
     out: dict[NormalizedName, list[str]] = {}
+    unknown: list[str] = []
     for pin in (pin for one in locks for pin in one.pins):
         if pin.name in out:
             continue
         for digest in pin.hashes:
             facts = cache.get_file_facts(digest)
-            if facts and "top_level" in facts:
+            if facts is not None and "top_level" in facts:
                 out[pin.name] = list(facts["top_level"])
                 break
-    return out
+        else:
+            unknown.extend(pin.hashes)
+    return out, unknown
 
 
 def _expected_tiers(
@@ -392,7 +399,7 @@ def _code_findings(
     declared: Sequence[Declared],
     locks: Sequence[Lock],
     tier_locks: Mapping[Tier, Lock],
-    cache: Cache | None,
+    top_levels: Mapping[NormalizedName, list[str]],
     target: Target,
     entries: Mapping[str, str],
 ) -> list[Finding]:
@@ -403,7 +410,7 @@ def _code_findings(
     classification = classify(
         scan,
         declared=names,
-        modules=ModuleMap.build(declared=names, top_levels=_top_levels(locks, cache)),
+        modules=ModuleMap.build(declared=names, top_levels=top_levels),
         entries=entries or None,
         graph=graph,
         python=target.python,
