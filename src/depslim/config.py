@@ -16,7 +16,7 @@ from typing import Any
 
 from depslim.errors import InputError
 
-__all__ = ["KEYS", "ConfigValues", "parse_settings"]
+__all__ = ["ALIASES", "KEYS", "ConfigValues", "line_of", "parse_settings"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +117,8 @@ KEYS: dict[str, tuple[str, tuple[str, ...] | None]] = {
 assert {k.replace("-", "_") for k in KEYS} == {f.name for f in fields(ConfigValues)}
 
 
-def _line_of(key: str, text: str | None) -> int | None:
+def line_of(key: str, text: str | None) -> int | None:
+    """The line of ``key`` in the ``[tool.depslim]`` table of ``text``, if it is there."""
     if not text:
         return None
     in_table = False
@@ -137,7 +138,7 @@ def parse_settings(
     """Validate a ``[tool.depslim]`` table; ``source`` is the file name used in errors."""
     values: dict[str, Any] = {}
     for spelled, value in table.items():
-        line = _line_of(spelled, text)
+        line = line_of(spelled, text)
         where = f"{source}:{line}" if line else source
         key = ALIASES.get(spelled, spelled)
         if key not in KEYS:

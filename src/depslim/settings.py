@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypedDict
 
-from depslim.config import ALIASES, KEYS, ConfigValues, parse_settings
+from depslim.config import ALIASES, KEYS, ConfigValues, line_of, parse_settings
 from depslim.credentials import redact_text
 from depslim.errors import InputError
 from depslim.inputs import read_tool_table
@@ -300,18 +300,11 @@ def _read_config(path: Path | None) -> tuple[ConfigValues, dict[str, str]]:
     text = _read_text(path)
     table = read_tool_table(text, path)
     values = parse_settings(table, source=str(path), text=text)
-    lines = {}
-    numbered = text.splitlines()
-    in_table = False
-    for number, line in enumerate(numbered, start=1):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_table = stripped.startswith("[tool.depslim")
-            continue
-        key = stripped.split("=", 1)[0].strip().strip("\"'")
-        if in_table and key in table:
-            lines[key] = f"{path}:{number}"
-    return values, {ALIASES.get(k, k): lines.get(k, str(path)) for k in table}
+    origins = {}
+    for key in table:
+        line = line_of(key, text)
+        origins[ALIASES.get(key, key)] = f"{path}:{line}" if line else str(path)
+    return values, origins
 
 
 def _read_text(path: Path) -> str:
