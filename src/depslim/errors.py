@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "RESOLUTION_FAILURES",
     "BuildFailedError",
     "BuildRequiredError",
     "Conflict",
@@ -126,3 +127,15 @@ class NoSolutionError(DepslimError):
     def with_swaps(self, swaps: Sequence[str]) -> NoSolutionError:
         """The same conflict, naming the swaps that were applied."""
         return NoSolutionError(self.message, causes=self.causes, swaps=swaps)
+
+
+#: What a resolution that could not finish raises (a conflict, a missing project or
+#: file, a build refused or failed, an index failure): callers that can say more about
+#: a failed resolution (``split`` naming the extra it comes from) catch these.
+RESOLUTION_FAILURES: tuple[type[DepslimError], ...] = (
+    NoSolutionError,
+    NotFoundError,
+    BuildRequiredError,
+    BuildFailedError,
+    IndexAccessError,
+)

@@ -22,12 +22,8 @@ from depslim.api._locking import LockRequest, LockResult, resolve_lock
 from depslim.api._session import Session, session_for
 from depslim.api._sizes import newest_facts, weigh
 from depslim.errors import (
-    BuildFailedError,
-    BuildRequiredError,
-    IndexAccessError,
+    RESOLUTION_FAILURES,
     InputError,
-    NoSolutionError,
-    NotFoundError,
 )
 from depslim.inputs.declared import Declared, DeclaredProject, Selection, declared_dependencies
 from depslim.inputs.write_pyproject import write_tiers_to_pyproject
@@ -46,14 +42,6 @@ from depslim.scan.truth import declared_groups, shown_tiers, tier_problems, tier
 from depslim.settings import Options, Settings
 
 __all__ = ["SplitResult", "split"]
-
-_RESOLUTION_FAILURES = (
-    NoSolutionError,
-    BuildFailedError,
-    BuildRequiredError,
-    NotFoundError,
-    IndexAccessError,
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -377,7 +365,7 @@ def _split(root: Path, run: Session, output: str | Path | None) -> SplitResult:
     with run.with_settings(locking) as child:
         try:
             result = resolve_lock(child, request)
-        except _RESOLUTION_FAILURES as exc:
+        except RESOLUTION_FAILURES as exc:
             raise blame_optional(child, exc, project) from None
         tops = weigh(child, result.lock, top_levels=True).top_levels
     scan = _scan(root, run)

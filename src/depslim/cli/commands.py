@@ -22,13 +22,9 @@ from depslim.cli.options import CLI_ONLY
 from depslim.cli.render import Progress, dump_json, layers_table, paint
 from depslim.credentials import redact_text
 from depslim.errors import (
-    BuildFailedError,
-    BuildRequiredError,
+    RESOLUTION_FAILURES,
     DepslimError,
-    IndexAccessError,
     InputError,
-    NoSolutionError,
-    NotFoundError,
 )
 from depslim.settings import load_settings
 
@@ -252,22 +248,13 @@ def run_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-_RESOLUTION_FAILURES = (
-    NoSolutionError,
-    IndexAccessError,
-    NotFoundError,
-    BuildRequiredError,
-    BuildFailedError,
-)
-
-
 def _split_or_classify(
     args: argparse.Namespace, root: Path, folder: Path | None, run: Session, out: TextIO
 ) -> api.SplitResult:
     """The split; when the resolution fails, the classification first, then the error."""
     try:
         return api.split(root, output=folder, session=run)
-    except _RESOLUTION_FAILURES:
+    except RESOLUTION_FAILURES:
         if not args.json and not args.quiet:
             try:
                 classified = api.split(root, lock=False, session=run)
