@@ -64,18 +64,21 @@ def optional_pin_changes(
     main = [d for d in project.dependencies if d.group == "main"]
     if not optional or not main or result.resolution is None:
         return []
-    try:
-        alone = _resolve(session, main).lock.versions
-    except DepslimError:
-        return []  # the main dependencies alone do not resolve: nothing to compare with
-    full = result.lock.versions
     graph = result.resolution.dependencies
     reach = {
         group: closure(graph, [d.requirement.name for d in items])
         for group, items in optional.items()
     }
+    shipped = {*tiers.get(Tier.BASE, ()), *tiers.get(Tier.ML, ())}
+    if not any(names & shipped for names in reach.values()):
+        return []  # no extra or group requires anything a shipped tier installs
+    try:
+        alone = _resolve(session, main).lock.versions
+    except DepslimError:
+        return []  # the main dependencies alone do not resolve: nothing to compare with
+    full = result.lock.versions
     out = []
-    for name in sorted({*tiers.get(Tier.BASE, ()), *tiers.get(Tier.ML, ())}):
+    for name in sorted(shipped):
         before, after = alone.get(name), full.get(name)
         if before is None or after is None or before == after:
             continue
