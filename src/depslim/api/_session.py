@@ -129,8 +129,9 @@ class Session:
                 self.client_settings(), routing=routing, cache=self.cache, on_event=self._event
             )
             return self._client
-        if self._client.routing == routing:
-            return self._client
+        for known in (self._client, *self._views):
+            if known.routing == routing:
+                return known  # the same routing asked again: its pages are already read
         view = self._client.with_routing(routing)
         self._views.append(view)
         return view
